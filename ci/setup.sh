@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the two framework environments (DESIGN.md section 2). Idempotent: each env records a
+# hash of the files that define it and is rebuilt only when that hash changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+
+find_python37() {
+  if [ -n "${PYTHON37:-}" ]; then echo "$PYTHON37"; return; fi
+  if command -v python3.7 >/dev/null 2>&1 && python3.7 -c 'import sys; assert sys.version_info[:2] == (3, 7)' 2>/dev/null; then
+    command -v python3.7; return
+  fi
+  local p
+  for p in "$HOME"/.pyenv/versions/3.7.*/bin/python; do
+    [ -x "$p" ] && { echo "$p"; return; }
+  done
+  return 1
+}
+
+ensure_osmesa() {
+  # Headless OpenGL for posekit.render (DESIGN.md section 2).
+  if ldconfig -p 2>/dev/null | grep -q 'libOSMesa\.so'; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing libosmesa6 (headless OpenGL)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libosmesa6 >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libosmesa6 >/dev/null; }
+  else
+    echo "[setup] WARNING: libOSMesa not found; install Debian/Ubuntu package 'libosmesa6'" \
+         "(or your distribution's OSMesa) for the offscreen renderer." >&2
+  fi
+}
+
+# build_env DIR PYTHON REQUIREMENT_FILES...
+build_env() {
+  local dir=$1 py=$2; shift 2
+  local want; want=$(hash_of ci/setup.sh common/pyproject.toml "$@")
+  if [ -f "$dir/.setup-hash" ] && [ "$(cat "$dir/.setup-hash")" = "$want" ]; then
+    echo "[setup] $dir is up to date"; return
+  fi
+  echo "[setup] building $dir with $("$py" --version 2>&1)"
+  [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
+  "$dir/bin/python" -m pip install -q --upgrade "pip<24.1" "setuptools<69" wheel
+  local args=()
+  local f; for f in "$@"; do args+=(-r "$f"); done
+  "$dir/bin/python" -m pip install -q "${args[@]}"
+  "$dir/bin/python" -m pip install -q --no-deps -e common
+  echo "$want" > "$dir/.setup-hash"
+}
+
+ensure_osmesa
+
+ms_reqs=(ci/requirements-ms.txt)
+for m in posenet pamtri_poseestnet simple_baselines; do
+  [ -f "$m/requirements.txt" ] && ms_reqs+=("$m/requirements.txt")
+done
+build_env .venv-ms "$(command -v python3.11 || echo python3)" "${ms_reqs[@]}"
+
+py37=$(find_python37) || {
+  echo "[setup] Python 3.7 not found. The TensorFlow 1.15 env needs it: set PYTHON37=/path/to/python3.7," \
+       "put python3.7 on PATH, or install it with 'pyenv install 3.7.16'." >&2
+  exit 1
+}
+tf_reqs=(ci/requirements-tf.txt)
+for m in geonet pix2pose; do
+  [ -f "$m/requirements.txt" ] && tf_reqs+=("$m/requirements.txt")
+done
+build_env .venv-tf "$py37" "${tf_reqs[@]}"

@@ -1,0 +1,6 @@
+"""posekit: the thin library the Pose Zoo models share (metrics, data sets, rendering).
+
+Pure Python + NumPy so it runs in both the MindSpore (3.11) and TensorFlow 1.15 (3.7) envs.
+"""
+
+__version__ = "0.1.0"

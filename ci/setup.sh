@@ -51,9 +51,13 @@ build_env() {
 ensure_osmesa
 
 ms_reqs=(ci/requirements-ms.txt)
-for m in posenet pamtri_poseestnet simple_baselines; do
-  [ -f "$m/requirements.txt" ] && ms_reqs+=("$m/requirements.txt")
-done
+# `make test` needs each model's test-only requirements (e.g. torch for weight-import parity).
+model_reqs() {
+  local m f; for m in "$@"; do
+    for f in "$m/requirements.txt" "$m/requirements-test.txt"; do [ -f "$f" ] && echo "$f"; done
+  done
+}
+ms_reqs+=($(model_reqs posenet pamtri_poseestnet simple_baselines))
 build_env .venv-ms "$(command -v python3.11 || echo python3)" "${ms_reqs[@]}"
 
 py37=$(find_python37) || {
@@ -62,7 +66,5 @@ py37=$(find_python37) || {
   exit 1
 }
 tf_reqs=(ci/requirements-tf.txt)
-for m in geonet pix2pose; do
-  [ -f "$m/requirements.txt" ] && tf_reqs+=("$m/requirements.txt")
-done
+tf_reqs+=($(model_reqs geonet pix2pose))
 build_env .venv-tf "$py37" "${tf_reqs[@]}"

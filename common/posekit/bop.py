@@ -7,11 +7,15 @@ Layout (https://bop.felk.cvut.cz/datasets/, bop_toolkit docs/bop_datasets_format
   %06d_%06d.png (image id, ground-truth index).
 Results CSV (BOP'19): header `scene_id,im_id,obj_id,score,R,t,time`, R as 9 and t (mm) as 3
 space-separated numbers, file name `METHOD_DATASET-SPLIT[-SPLITTYPE].csv` with no `_` in METHOD.
+2D detections (BOP'22 format, also that of the challenge's default detections): a JSON list of
+{scene_id, image_id, category_id (= obj_id), score, bbox [x, y, w, h], segmentation (RLE),
+time (s per image, the same for all detections of an image; negative = unknown)}.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import os
 from typing import Dict, List, Optional
@@ -415,3 +419,79 @@ def time_per_image(results: List[dict]) -> float:
             )
         times[key] = r["time"]
     return float(np.mean(list(times.values()))) if times else -1.0
+
+
+# 2D detections (BOP'22) ----------------------------------------------------------------------
+
+
+def _entry_int(path, where, entry, key):
+    v = _require(path, where, entry, key)
+    if isinstance(v, bool) or not isinstance(v, int):
+        _fail(path, f"{where}: key '{key}'", f"expected an integer, got {v!r}")
+    return v
+
+
+def read_detections(path: str) -> List[dict]:
+    """Reads a BOP'22 detections file (.json or .json.gz) as a list of
+    {scene_id, im_id, obj_id, bbox (4,) x, y, w, h in px, score, time}, in file order.
+
+    `segmentation` is not read. A missing `time` is -1 (unknown), as bop_toolkit writes it.
+    Errors name the file and the entry index; times must agree within an image, as
+    bop_toolkit's check_coco_results requires.
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: detections file not found")
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                data = json.load(f)
+        else:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+    except (json.JSONDecodeError, OSError, UnicodeDecodeError) as exc:
+        raise BopFormatError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, list):
+        _fail(path, "top level", "expected a list of detections (BOP'22 format)")
+    out, times = [], {}
+    for i, e in enumerate(data):
+        where = f"detection {i}"
+        det = {
+            "scene_id": _entry_int(path, where, e, "scene_id"),
+            "im_id": _entry_int(path, where, e, "image_id"),
+            "obj_id": _entry_int(path, where, e, "category_id"),
+        }
+        bbox = _numbers(path, f"{where}: key 'bbox'", _require(path, where, e, "bbox"), 4)
+        if bbox[2] <= 0 or bbox[3] <= 0:
+            _fail(path, f"{where}: key 'bbox'", f"expected [x, y, w, h] with w, h > 0, got {bbox}")
+        det["bbox"] = bbox
+        det["score"] = _number(path, f"{where}: key 'score'", _require(path, where, e, "score"))
+        det["time"] = _number(path, f"{where}: key 'time'", e.get("time", -1.0))
+        key = (det["scene_id"], det["im_id"])
+        first = times.setdefault(key, (i, det["time"]))
+        if abs(first[1] - det["time"]) > 1e-3:
+            _fail(
+                path,
+                f"{where}: key 'time'",
+                f"{det['time']} differs from {first[1]} of detection {first[0]} (scene "
+                f"{key[0]} image {key[1]}); BOP needs one time per image",
+            )
+        out.append(det)
+    return out
+
+
+def save_detections(path: str, detections: List[dict]) -> None:
+    """Writes {scene_id, im_id, obj_id, bbox, score, time} in the BOP'22 detections format."""
+    save_json(
+        path,
+        [
+            {
+                "scene_id": int(d["scene_id"]),
+                "image_id": int(d["im_id"]),
+                "category_id": int(d["obj_id"]),
+                "score": float(d["score"]),
+                "bbox": [float(v) for v in np.asarray(d["bbox"]).reshape(4)],
+                "time": float(d.get("time", -1.0)),
+            }
+            for d in detections
+        ],
+    )

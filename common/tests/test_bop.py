@@ -253,3 +253,72 @@ def test_synthetic_upright_objects_stand_on_the_table(tmp_path):
     assert ups[0][2] < 0
     for g in train.values():
         assert g[0]["R"][2, 2] < -0.4  # seen from 25-60 deg above
+
+
+def sample_detections():
+    return [
+        {"scene_id": 1, "im_id": 3, "obj_id": 2, "bbox": [10.5, 20, 30, 40], "score": 0.9,
+         "time": 0.125},
+        {"scene_id": 1, "im_id": 3, "obj_id": 5, "bbox": [0, 0, 8, 9], "score": 0.25,
+         "time": 0.125},
+        {"scene_id": 2, "im_id": 0, "obj_id": 2, "bbox": [100, 50, 12.25, 7], "score": 1.5,
+         "time": -1.0},
+    ]  # fmt: skip
+
+
+def test_detections_round_trip_in_the_bop22_format(tmp_path):
+    path = str(tmp_path / "dets.json")
+    dets = sample_detections()
+    bop.save_detections(path, dets)
+    raw = json.load(open(path))
+    assert raw[0] == {
+        "scene_id": 1,
+        "image_id": 3,
+        "category_id": 2,
+        "score": 0.9,
+        "bbox": [10.5, 20.0, 30.0, 40.0],
+        "time": 0.125,
+    }
+    back = bop.read_detections(path)
+    assert len(back) == len(dets)
+    for a, b in zip(dets, back):
+        assert {k: b[k] for k in ("scene_id", "im_id", "obj_id", "score", "time")} == {
+            k: a[k] for k in ("scene_id", "im_id", "obj_id", "score", "time")
+        }
+        np.testing.assert_array_equal(b["bbox"], a["bbox"])
+    # as the challenge files come: integer boxes, an RLE mask, no time; also gzipped
+    raw = [{"scene_id": 1, "image_id": 3, "category_id": 2, "score": 0.5, "bbox": [1, 2, 3, 4],
+            "segmentation": {"counts": "a1b2", "size": [480, 640]}}]  # fmt: skip
+    gz = str(tmp_path / "dets.json.gz")
+    import gzip
+
+    with gzip.open(gz, "wt") as f:
+        json.dump(raw, f)
+    (d,) = bop.read_detections(gz)
+    assert d["time"] == -1.0 and d["obj_id"] == 2 and list(d["bbox"]) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "index, key, value, message",
+    [
+        (1, "bbox", [0, 0, 8], r"detection 1: key 'bbox': expected a list of 4 numbers"),
+        (1, "bbox", [0, 0, 0, 9], r"detection 1: key 'bbox': expected \[x, y, w, h\] with w, h"),
+        (2, "category_id", "2", r"detection 2: key 'category_id': expected an integer"),
+        (0, "score", None, r"detection 0: key 'score': expected a number"),
+        (1, "time", 0.5, r"detection 1: key 'time': 0.5 differs from 0.125 of detection 0"),
+    ],
+)
+def test_detections_reader_names_file_and_entry(tmp_path, index, key, value, message):
+    path = str(tmp_path / "dets.json")
+    bop.save_detections(path, sample_detections())
+    raw = json.load(open(path))
+    raw[index][key] = value
+    with pytest.raises(bop.BopFormatError, match="dets.json: " + message):
+        bop.read_detections(write(tmp_path / "dets.json", raw))
+    del raw[index]["image_id"]
+    with pytest.raises(bop.BopFormatError, match=rf"dets.json: detection {index}: key 'image_id'"):
+        bop.read_detections(write(tmp_path / "dets.json", raw))
+    with pytest.raises(bop.BopFormatError, match="expected a list of detections"):
+        bop.read_detections(write(tmp_path / "dets.json", {"1": raw}))
+    with pytest.raises(FileNotFoundError, match="missing.json: detections file not found"):
+        bop.read_detections(str(tmp_path / "missing.json"))

@@ -1,10 +1,12 @@
 """Estimates poses on the BOP test targets, writes the results CSV and scores it.
 
 usage: python 5_evaluation_bop_basic.py --data_path=DATA --output_path=OUT [--cfg CFG]
-       [--dataset tless] [--obj_id N ...]
-Boxes: a detector is not bundled; the ground-truth visible boxes of scene_gt_info.json are used
-and the output says so. Weights: OUT/pix2pose_weights/NN/inference.hdf5 (4_convert), or a
-frozen graph per object with --frozen NN=PATH.
+       [--dataset tless] [--obj_id N ...] [--detections FILE]
+Boxes: a detector is not bundled. With --detections FILE (or the config's "detection_file",
+relative to DATA) the top-scoring BOP'22 detections of each target are used, up to its
+inst_count; without, the ground-truth visible boxes of scene_gt_info.json. The output says
+which. Weights: OUT/pix2pose_weights/NN/inference.hdf5 (4_convert), or a frozen graph per object
+with --frozen NN=PATH.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..", "..")))
 
+from posekit import bop  # noqa: E402
 from src.evaluate import evaluate  # noqa: E402
 from src.graph import FrozenGraph, GeneratorSession  # noqa: E402
 from src.tools import bop_io  # noqa: E402
@@ -40,8 +43,23 @@ def main(argv=None):
     p.add_argument("--no_vsd", action="store_true", help="skip VSD (AR from MSSD and MSPD only)")
     p.add_argument("--picture", help="PNG of predicted (red) and true (green) outlines")
     p.add_argument("--json", help="also write the scores here")
+    p.add_argument(
+        "--detections",
+        help="BOP'22 detections JSON (list of scene_id, image_id, category_id, bbox, score, time) "
+        "to take boxes from; default: the config's detection_file, else ground-truth boxes",
+    )
     a = p.parse_args(argv)
     cfg = bop_io.load_cfg(a.cfg)
+    det_file = a.detections
+    if not det_file and cfg.get("detection_file"):
+        det_file = os.path.join(a.data_path, cfg["detection_file"])
+    detections = None
+    if det_file:
+        # read before the networks are built, so that a bad file fails at once
+        try:
+            detections = bop.read_detections(det_file)
+        except (bop.BopFormatError, FileNotFoundError) as exc:
+            sys.exit(f"error: {exc}")
     wdir = os.path.join(a.output_path, "pix2pose_weights")
     frozen = {}
     for item in a.frozen:
@@ -82,9 +100,15 @@ def main(argv=None):
         not a.no_vsd,
         True,
         a.picture,
+        det_file,
+        detections,
     )
     s, b = out["scores"], out.get("baseline_scores", {})
     print(f"boxes: {out['boxes']}")
+    print(
+        f"boxes used: {out['n_boxes']} for {out['n_instances']} target instances; "
+        f"time column: {out['time']}"
+    )
     print(f"results: {out['csv']} ({out['n_estimates']} estimates for {out['n_targets']} targets)")
     print(
         f"BOP AR ({s['ar_terms']}): {s['ar']:.4f}  VSD {s.get('vsd', float('nan')):.4f}  "

@@ -40,7 +40,8 @@ build_env() {
   fi
   echo "[setup] building $dir with $("$py" --version 2>&1)"
   [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
-  "$dir/bin/python" -m pip install -q --upgrade "pip<24.1" "setuptools<69" wheel
+  # pip honours python_requires, so 3.7 gets the last pip/setuptools that support it.
+  "$dir/bin/python" -m pip install -q --upgrade pip setuptools wheel
   local args=()
   local f; for f in "$@"; do args+=(-r "$f"); done
   "$dir/bin/python" -m pip install -q "${args[@]}"
@@ -54,7 +55,9 @@ ms_reqs=(ci/requirements-ms.txt)
 # `make test` needs each model's test-only requirements (e.g. torch for weight-import parity).
 model_reqs() {
   local m f; for m in "$@"; do
-    for f in "$m/requirements.txt" "$m/requirements-test.txt"; do [ -f "$f" ] && echo "$f"; done
+    for f in "$m/requirements.txt" "$m/requirements-test.txt"; do
+      if [ -f "$f" ]; then echo "$f"; fi
+    done
   done
 }
 ms_reqs+=($(model_reqs posenet pamtri_poseestnet simple_baselines))

@@ -34,7 +34,7 @@ ensure_osmesa() {
 # build_env DIR PYTHON REQUIREMENT_FILES...
 build_env() {
   local dir=$1 py=$2; shift 2
-  local want; want=$(hash_of ci/setup.sh common/pyproject.toml "$@")
+  local want; want=$(hash_of ci/setup.sh common/pyproject.toml "$@" ${AFTER_FRAMEWORK:-})
   if [ -f "$dir/.setup-hash" ] && [ "$(cat "$dir/.setup-hash")" = "$want" ]; then
     echo "[setup] $dir is up to date"; return
   fi
@@ -46,7 +46,16 @@ build_env() {
   local f; for f in "$@"; do args+=(-r "$f"); done
   "$dir/bin/python" -m pip install -q "${args[@]}"
   "$dir/bin/python" -m pip install -q --no-deps -e common
+  [ -z "${AFTER_FRAMEWORK:-}" ] || install_horovod "$dir" "$AFTER_FRAMEWORK"
   echo "$want" > "$dir/.setup-hash"
+}
+
+# Horovod compiles against the installed TensorFlow: it needs TF present (no build isolation)
+# and its framework switches set, so it cannot go in the same pip call as tensorflow.
+install_horovod() {
+  echo "[setup] building Horovod against TensorFlow (several minutes the first time; pip caches it)"
+  HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 HOROVOD_WITHOUT_PYTORCH=1 \
+    HOROVOD_WITHOUT_MXNET=1 "$1/bin/python" -m pip install -q --no-build-isolation -r "$2"
 }
 
 ensure_osmesa
@@ -70,4 +79,6 @@ py37=$(find_python37) || {
 }
 tf_reqs=(ci/requirements-tf.txt)
 tf_reqs+=($(model_reqs geonet pix2pose))
+AFTER_FRAMEWORK=""
+[ -f geonet/requirements-horovod.txt ] && AFTER_FRAMEWORK=geonet/requirements-horovod.txt
 build_env .venv-tf "$py37" "${tf_reqs[@]}"

@@ -1,0 +1,70 @@
+"""ModelArts entry: copy data in from --data_url, train, copy results out to --train_url.
+
+    python modelarts_entry.py --data_url=obs://bucket/prepared/ --train_url=obs://bucket/out/ \
+        -- --mode=train_rigid --seq_length=3 --batch_size=4 --max_steps=210100
+
+On ModelArts the OBS paths are copied with `moxing` (only importable there); elsewhere both are
+local folders and nothing is copied: training reads --data_url and writes into --train_url
+directly. Arguments after `--` go to geonet_main.py, which gets --dataset_dir and --checkpoint_dir
+from here. Results are copied out also when training fails or is interrupted, so a resumed job
+finds its checkpoints.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def moxing_file():
+    try:
+        import moxing as mox
+    except ImportError:
+        return None
+    return mox.file
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data_url", required=True, help="prepared training data (OBS or local)")
+    p.add_argument("--train_url", required=True, help="where checkpoints and logs go")
+    p.add_argument("--local_data", default="/cache/data", help="local copy of the data (ModelArts)")
+    p.add_argument("--local_out", default="/cache/out", help="local output folder (ModelArts)")
+    p.add_argument("train_args", nargs=argparse.REMAINDER, help="-- then geonet_main.py flags")
+    args = p.parse_args(argv)
+    if args.train_args and args.train_args[0] == "--":
+        args.train_args = args.train_args[1:]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    mox = moxing_file()
+    if mox is not None:
+        os.makedirs(args.local_data, exist_ok=True)
+        os.makedirs(args.local_out, exist_ok=True)
+        print(f"copying {args.data_url} -> {args.local_data}", flush=True)
+        mox.copy_parallel(args.data_url, args.local_data)
+        if mox.exists(args.train_url):
+            # resume: bring back the checkpoints an earlier run left
+            mox.copy_parallel(args.train_url, args.local_out)
+        data_dir, out_dir = args.local_data, args.local_out
+    else:
+        data_dir, out_dir = args.data_url, args.train_url
+        os.makedirs(out_dir, exist_ok=True)
+    cmd = [sys.executable, os.path.join(HERE, "geonet_main.py"), f"--dataset_dir={data_dir}",
+           f"--checkpoint_dir={out_dir}"] + args.train_args  # fmt: skip
+    print("$ " + " ".join(cmd), flush=True)
+    try:
+        code = subprocess.call(cmd)
+    finally:
+        if mox is not None:
+            print(f"copying {out_dir} -> {args.train_url}", flush=True)
+            mox.copy_parallel(out_dir, args.train_url)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""PoseNet sources: data set, network, loss, training helpers, pretrained import."""

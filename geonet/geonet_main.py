@@ -5,12 +5,10 @@ a direct flow net), test_depth, test_pose, test_flow. Training resumes from the 
 checkpoint in --checkpoint_dir; an interrupted run (Ctrl-C, SIGTERM) saves one before it stops.
 """
 
-import datetime
 import os
 import random
 import signal
 import sys
-import time
 
 import distributed
 import numpy as np
@@ -20,6 +18,7 @@ from geonet_config import OPTIONS, config, define_flags
 from geonet_model import GeoNetModel
 
 from posekit import tfdevice
+from posekit.progress import Throughput, format_duration
 
 FLAGS = tf.compat.v1.flags.FLAGS
 define_flags(tf.compat.v1.flags)
@@ -27,10 +26,6 @@ define_flags(tf.compat.v1.flags)
 
 def log(msg):
     print(msg, flush=True)
-
-
-def format_eta(seconds):
-    return str(datetime.timedelta(seconds=int(max(seconds, 0))))
 
 
 class Interrupted(Exception):
@@ -143,7 +138,7 @@ def train(cfg):
             for sig in previous:
                 signal.signal(sig, _raise_interrupted)
             try:
-                window_start, window_steps = time.time(), 0
+                meter = Throughput(cfg.max_steps, cfg.batch_size * dist.size, start_step)
                 for step in range(start_step + 1, cfg.max_steps + 1):
                     fetches = {"train": g.train_op}
                     want_log = step % cfg.log_freq == 0 or step == cfg.max_steps
@@ -152,20 +147,17 @@ def train(cfg):
                     if writer is not None and step % cfg.summary_freq == 0:
                         fetches["summary"] = g.summary_op
                     out = sess.run(fetches)
-                    window_steps += 1
                     if "summary" in out:
                         writer.add_summary(out["summary"], step)
                     if want_log and dist.is_chief:
-                        per_iter = (time.time() - window_start) / window_steps
-                        rate = cfg.batch_size * dist.size / per_iter
+                        rate, per_iter, eta = meter.update(step)
                         losses = out["losses"]
                         parts = " ".join(f"{k} {v:.4f}" for k, v in losses.items() if k != "total")
                         log(
                             f"Iteration: [{step:7d}] | Time: {per_iter:.4f}s/iter | Loss: "
                             f"{losses['total']:.3f} | {parts} | {rate:.1f} images/s | ETA "
-                            f"{format_eta(per_iter * (cfg.max_steps - step))}"
+                            f"{format_duration(eta)}"
                         )
-                        window_start, window_steps = time.time(), 0
                     if dist.is_chief and step % cfg.save_ckpt_freq == 0:
                         saver.save(sess, ckpt_prefix, global_step=step)
             except Interrupted as exc:

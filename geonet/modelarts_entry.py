@@ -15,15 +15,9 @@ import os
 import subprocess
 import sys
 
+from posekit import modelarts
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def moxing_file():
-    try:
-        import moxing as mox
-    except ImportError:
-        return None
-    return mox.file
 
 
 def parse_args(argv=None):
@@ -41,28 +35,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    mox = moxing_file()
-    if mox is not None:
-        os.makedirs(args.local_data, exist_ok=True)
-        os.makedirs(args.local_out, exist_ok=True)
-        print(f"copying {args.data_url} -> {args.local_data}", flush=True)
-        mox.copy_parallel(args.data_url, args.local_data)
-        if mox.exists(args.train_url):
-            # resume: bring back the checkpoints an earlier run left
-            mox.copy_parallel(args.train_url, args.local_out)
-        data_dir, out_dir = args.local_data, args.local_out
-    else:
-        data_dir, out_dir = args.data_url, args.train_url
-        os.makedirs(out_dir, exist_ok=True)
+    data_dir = modelarts.fetch(args.data_url, args.local_data)
+    out_dir = modelarts.output_dir(args.train_url, args.local_out)
+    os.makedirs(out_dir, exist_ok=True)
+    modelarts.restore(args.train_url, out_dir)  # resume: the checkpoints an earlier run left
     cmd = [sys.executable, os.path.join(HERE, "geonet_main.py"), f"--dataset_dir={data_dir}",
            f"--checkpoint_dir={out_dir}"] + args.train_args  # fmt: skip
     print("$ " + " ".join(cmd), flush=True)
     try:
         code = subprocess.call(cmd)
     finally:
-        if mox is not None:
-            print(f"copying {out_dir} -> {args.train_url}", flush=True)
-            mox.copy_parallel(out_dir, args.train_url)
+        modelarts.upload(out_dir, args.train_url)
     return code
 
 

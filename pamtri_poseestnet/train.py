@@ -14,7 +14,6 @@ import argparse
 import ast
 import os
 import sys
-import time
 
 import mindspore as ms
 import numpy as np
@@ -24,8 +23,11 @@ from src.dataset.dataset import create_dataset
 from src.loss.loss import NetWithLoss
 from src.model.HRNet import count_params, get_pose_net
 from src.scheduler.lr import get_lr
-from src.utils import checkpoint, modelarts
+from src.utils import checkpoint
 from src.utils.device import set_device
+
+from posekit import modelarts
+from posekit.progress import Throughput, format_duration
 
 
 def parse_args(argv=None):
@@ -70,11 +72,6 @@ def setup_device(args):
     return 0, 1
 
 
-def fmt_time(seconds):
-    seconds = int(max(seconds, 0))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
 def weights_digest(net):
     """Sum of |w| over the weights: equal on every rank when data-parallel keeps them in sync."""
     return float(sum(np.abs(p.asnumpy()).astype(np.float64).sum() for p in net.trainable_params()))
@@ -104,7 +101,7 @@ def main(argv=None):
         cfg.TRAIN.BATCH_SIZE = args.batch_size
     data_url = args.data_url or args.data_dir or cfg.DATASET.ROOT
     out_url = args.train_url or args.ckpt_dir
-    data_dir, out_dir = modelarts.prepare(args.enable_modelarts, data_url, out_url)
+    data_dir, out_dir = modelarts.job_dirs(args.enable_modelarts, data_url, out_url)
     rank, group = setup_device(args)
     ms.set_seed(cfg.GENERAL.SEED)
     os.makedirs(out_dir, exist_ok=True)
@@ -179,7 +176,7 @@ def main(argv=None):
     batch = cfg.TRAIN.BATCH_SIZE
     iterator = dataset.create_tuple_iterator(num_epochs=max(end_epoch - begin_epoch, 1))
     written = []
-    done, start, window_start, window_steps = 0, time.time(), time.time(), 0
+    done, meter = 0, Throughput(total_steps, batch * group)
     print("============== Starting Training ==============", flush=True)
     for epoch in range(begin_epoch, end_epoch):
         if done >= total_steps:
@@ -188,21 +185,17 @@ def main(argv=None):
             out = train_step(image, target, weight)
             loss = out[0] if isinstance(out, tuple) else out
             done += 1
-            window_steps += 1
             if done % args.log_interval == 0 or i + 1 == steps_per_epoch or done == total_steps:
                 value = float(loss.asnumpy())
-                now = time.time()
-                speed = window_steps * batch * group / (now - window_start)
-                eta = (now - start) / done * (total_steps - done)
+                speed, _, eta = meter.update(done)
                 step_lr = lr[min(epoch * steps_per_epoch + i, len(lr) - 1)]
                 print(
                     f"epoch: {epoch + 1}/{end_epoch} step: {i + 1}/{steps_per_epoch}, loss is "
-                    f"{value:.7f}, lr {step_lr:.1e}, {speed:.1f} img/s, ETA {fmt_time(eta)}",
+                    f"{value:.7f}, lr {step_lr:.1e}, {speed:.1f} img/s, ETA {format_duration(eta)}",
                     flush=True,
                 )
                 if not np.isfinite(value):
                     sys.exit(f"loss is {value} at epoch {epoch + 1} step {i + 1}: stopping")
-                window_start, window_steps = now, 0
             if done >= total_steps:
                 break
         finished = epoch + 1
@@ -216,7 +209,8 @@ def main(argv=None):
                 os.remove(written.pop(0))  # only checkpoints this run wrote
     print(f"rank {rank}: final weights digest {weights_digest(net):.6f}", flush=True)
     if rank == 0:
-        modelarts.finish(args.enable_modelarts, out_dir, out_url)
+        if args.enable_modelarts:
+            modelarts.upload(out_dir, out_url)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import time
 
 import mindspore as ms
 import numpy as np
-from src import modelarts
 from src.config import common_config, dataset_config
 from src.dataset import create_posenet_dataset, prepare_mindrecord, shard_fingerprint
 from src.loss import PoseNetWithLoss, build_loss
@@ -29,7 +28,7 @@ from src.trainer import (
 )
 from src.utils import DEVICES, set_context, setup_logging, str2bool
 
-from posekit import cambridge
+from posekit import cambridge, modelarts
 
 LOG = logging.getLogger("posenet")
 

@@ -16,14 +16,14 @@ import time
 
 import mindspore as ms
 import numpy as np
-from src import checkpoint, modelarts
+from src import checkpoint
 from src.baseline import mean_pose, place
 from src.config import get_config
 from src.dataset import build_records, create_dataset, make_codec, read_rgb
 from src.pose_resnet import get_pose_net
 from src.predict import gallery, predict_heatmaps
 
-from posekit import coco
+from posekit import coco, modelarts
 
 
 def parse_args(argv=None):
@@ -153,7 +153,7 @@ def main(argv=None):
         cfg.TEST.FLIP_TEST = args.flip_test
     if (args.ckpt_file is None) == (args.baseline is None):
         sys.exit("eval: give either --ckpt_file or --baseline mean_pose")
-    data_dir, out_dir = modelarts.prepare(
+    data_dir, out_dir = modelarts.job_dirs(
         args.enable_modelarts, args.data_url or cfg.DATASET.ROOT, args.train_url or args.output_dir
     )
     ms.set_context(mode=ms.GRAPH_MODE)
@@ -166,7 +166,8 @@ def main(argv=None):
         run(cfg, data_dir, use_gt, out_dir, net, args.bbox_file, args.gallery)
     except (ValueError, FileNotFoundError) as exc:
         sys.exit(f"eval: {exc}")
-    modelarts.finish(args.enable_modelarts, out_dir, args.train_url or args.output_dir)
+    if args.enable_modelarts:
+        modelarts.upload(out_dir, args.train_url or args.output_dir)
 
 
 if __name__ == "__main__":

@@ -12,17 +12,19 @@ import argparse
 import ast
 import os
 import sys
-import time
 
 import mindspore as ms
 import numpy as np
 from mindspore import nn
-from src import checkpoint, modelarts
+from src import checkpoint
 from src.config import get_config, save_config
 from src.dataset import create_dataset
 from src.network_with_loss import JointsMSELoss, PoseResNetWithLoss
 from src.pose_resnet import count_params, get_pose_net
 from src.pretrained import load_imagenet_backbone
+
+from posekit import modelarts
+from posekit.progress import Throughput, format_duration
 
 
 def parse_args(argv=None):
@@ -69,11 +71,6 @@ def setup_device(args):
     return 0, 1
 
 
-def fmt_time(seconds):
-    seconds = int(max(seconds, 0))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
 def weights_digest(net):
     """Sum of |w| over trainable weights: equal on every rank if data-parallel kept them in sync."""
     return float(sum(np.abs(p.asnumpy()).astype(np.float64).sum() for p in net.trainable_params()))
@@ -88,7 +85,7 @@ def main(argv=None):
         cfg.TRAIN.BATCH_SIZE = args.batch_size
     if args.pretrained is not None:
         cfg.MODEL.PRETRAINED = args.pretrained
-    data_dir, out_dir = modelarts.prepare(
+    data_dir, out_dir = modelarts.job_dirs(
         args.enable_modelarts, args.data_url or cfg.DATASET.ROOT, args.train_url
     )
     rank, group = setup_device(args)
@@ -162,7 +159,7 @@ def main(argv=None):
     batch = cfg.TRAIN.BATCH_SIZE
     iterator = dataset.create_tuple_iterator(num_epochs=max(epochs, 1))
     written = []
-    done, start, window_start, window_steps = 0, time.time(), time.time(), 0
+    done, meter = 0, Throughput(total_steps, batch * group)
     for epoch in range(begin_epoch, end_epoch):
         if done >= total_steps:
             break
@@ -170,22 +167,18 @@ def main(argv=None):
             out = train_step(image, target, weight)
             loss = out[0] if isinstance(out, tuple) else out
             done += 1
-            window_steps += 1
             if done % args.log_interval == 0 or i + 1 == steps_per_epoch or done == total_steps:
                 loss_value = float(loss.asnumpy())
-                now = time.time()
-                speed = window_steps * batch / (now - window_start)
-                eta = (now - start) / done * (total_steps - done)
+                speed, _, eta = meter.update(done)
                 step_lr = lr[min(epoch * steps_per_epoch + i, len(lr) - 1)]
                 print(
                     f"epoch {epoch + 1}/{end_epoch} step {i + 1}/{steps_per_epoch} "
                     f"loss {loss_value:.7f} lr {step_lr:.1e} "
-                    f"{speed:.1f} img/s ETA {fmt_time(eta)}",
+                    f"{speed:.1f} img/s ETA {format_duration(eta)}",
                     flush=True,
                 )
                 if not np.isfinite(loss_value):
                     sys.exit(f"loss is {loss_value} at epoch {epoch + 1} step {i + 1}: stopping")
-                window_start, window_steps = now, 0
             if done >= total_steps:
                 break
         finished = epoch + 1
@@ -199,7 +192,8 @@ def main(argv=None):
                 os.remove(written.pop(0))  # only checkpoints this run wrote
     print(f"rank {rank}: final weights digest {weights_digest(net):.6f}", flush=True)
     if rank == 0:
-        modelarts.finish(args.enable_modelarts, out_dir, args.train_url)
+        if args.enable_modelarts:
+            modelarts.upload(out_dir, args.train_url)
 
 
 if __name__ == "__main__":

@@ -2,50 +2,23 @@
 otherwise."""
 
 import os
-import sys
 
 import modelarts_entry
 import pytest
 from conftest import tiny_flags
 
-STAND_IN = """
-import os
-from distutils.dir_util import copy_tree
-
-CALLS = []
-
-
-class file:
-    @staticmethod
-    def copy_parallel(src, dst):
-        CALLS.append((src, dst))
-        copy_tree(src.replace("obs://", os.environ["FAKE_OBS"] + "/"),
-                  dst.replace("obs://", os.environ["FAKE_OBS"] + "/"))
-
-    @staticmethod
-    def exists(path):
-        return os.path.exists(path.replace("obs://", os.environ["FAKE_OBS"] + "/"))
-"""
+from posekit import modelarts
+from posekit.testing import StandInMoxing
 
 
 @pytest.fixture
 def stand_in_moxing(tmp_path, monkeypatch):
-    mod_dir = tmp_path / "mods"
-    mod_dir.mkdir()
-    (mod_dir / "moxing.py").write_text(STAND_IN)
-    monkeypatch.syspath_prepend(str(mod_dir))
-    obs = tmp_path / "obs"
-    obs.mkdir()
-    monkeypatch.setenv("FAKE_OBS", str(obs))
-    yield obs
-    sys.modules.pop("moxing", None)
+    return StandInMoxing(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
 def test_copies_in_trains_and_copies_out(stand_in_moxing, prepared, tmp_path):
-    from distutils.dir_util import copy_tree
-
-    copy_tree(prepared, str(stand_in_moxing / "bucket" / "data"))
+    modelarts.copy_tree(prepared, os.path.join(stand_in_moxing.obs, "bucket", "data"))
     local_data, local_out = tmp_path / "cache" / "data", tmp_path / "cache" / "out"
     code = modelarts_entry.main(
         ["--data_url=obs://bucket/data", "--train_url=obs://bucket/out",
@@ -53,19 +26,16 @@ def test_copies_in_trains_and_copies_out(stand_in_moxing, prepared, tmp_path):
          "--mode=train_rigid", "--max_steps=1"] + tiny_flags()
     )  # fmt: skip
     assert code == 0
-    import moxing
-
-    assert moxing.CALLS[0] == ("obs://bucket/data", str(local_data))
-    assert moxing.CALLS[-1] == (str(local_out), "obs://bucket/out")
-    out = stand_in_moxing / "bucket" / "out"
-    assert (out / "checkpoint").exists() and any(
-        p.name.startswith("model-1") for p in out.iterdir()
-    )
+    calls = stand_in_moxing.calls()
+    assert calls[0] == ("obs://bucket/data", str(local_data))
+    assert calls[-1] == (str(local_out), "obs://bucket/out")
+    out = os.path.join(stand_in_moxing.obs, "bucket", "out")
+    names = os.listdir(out)
+    assert "checkpoint" in names and any(n.startswith("model-1") for n in names)
 
 
 def test_without_moxing_the_urls_are_local_paths(tmp_path, capfd):
-    sys.modules.pop("moxing", None)
-    assert modelarts_entry.moxing_file() is None
+    assert modelarts.moxing_file() is None
     out = tmp_path / "out"
     code = modelarts_entry.main(
         [f"--data_url={tmp_path / 'missing'}", f"--train_url={out}", "--", "--mode=train_rigid"]

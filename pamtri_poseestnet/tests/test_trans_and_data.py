@@ -1,17 +1,14 @@
-"""trans.py (MultiTaskNet inputs), create_dataset.py (VeRi images into the PoseData tree) and the
-ModelArts flags with a stand-in moxing."""
+"""trans.py (MultiTaskNet inputs) and create_dataset.py (VeRi images into the PoseData tree)."""
 
-import json
 import os
 import shutil
-import sys
 
 import numpy as np
 import pytest
 import trans
 from conftest import TINY
 from PIL import Image
-from src.utils import create_dataset, modelarts
+from src.utils import create_dataset
 
 from posekit import veri
 
@@ -91,44 +88,3 @@ def test_create_dataset_copies_listed_images_and_reports_missing(tmp_path, capsy
 def test_create_dataset_explains_missing_labels(tmp_path):
     with pytest.raises(SystemExit, match="posekit download veri"):
         create_dataset.main(["--veri", str(tmp_path), "--PoseData", str(tmp_path / "p")])
-
-
-STAND_IN = """
-import json, os, shutil
-
-def copy_parallel(src_url, dst_url):
-    with open(os.environ["MOX_LOG"], "a") as f:
-        f.write(json.dumps([src_url, dst_url]) + "\\n")
-    shutil.copytree(src_url, dst_url, dirs_exist_ok=True)
-"""
-
-
-def test_modelarts_copies_through_moxing(tmp_path, monkeypatch):
-    pkg = tmp_path / "fake" / "moxing"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("from . import file\n")
-    (pkg / "file.py").write_text(STAND_IN)
-    log = tmp_path / "mox.log"
-    monkeypatch.setenv("MOX_LOG", str(log))
-    monkeypatch.syspath_prepend(str(tmp_path / "fake"))
-    monkeypatch.delitem(sys.modules, "moxing", raising=False)
-    bucket = tmp_path / "obs_in"
-    (bucket / "annot").mkdir(parents=True)
-    (bucket / "annot" / "label_train.csv").write_text("x")
-    cache_in, cache_out = tmp_path / "cache_in", tmp_path / "cache_out"
-    data_dir, out_dir = modelarts.prepare(True, str(bucket), "obs://b/out", str(cache_in),
-                                          str(cache_out))  # fmt: skip
-    assert (data_dir, out_dir) == (str(cache_in), str(cache_out))
-    assert (cache_in / "annot" / "label_train.csv").read_text() == "x"
-    (cache_out / "PoseEstNet-1_2.ckpt").write_text("w")
-    modelarts.finish(True, str(cache_out), str(tmp_path / "obs_out"))
-    assert (tmp_path / "obs_out" / "PoseEstNet-1_2.ckpt").read_text() == "w"
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    assert calls == [[str(bucket), str(cache_in)], [str(cache_out), str(tmp_path / "obs_out")]]
-
-
-def test_without_moxing_the_urls_are_local_paths(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "moxing", None)
-    assert modelarts.prepare(True, "data", "out") == ("data", "out")
-    assert "moxing is not installed" in capsys.readouterr().out
-    assert modelarts.prepare(False, "data", "out") == ("data", "out")

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from posekit import tfdevice
+from posekit.progress import Throughput, format_duration
 from src import loss as losslib
 from src import model, weights
 from src import xyz as xyzlib
@@ -164,7 +165,8 @@ def train(
             )
             pre_loss = float("inf")
             total_iters = (max_epoch + 1 - epoch) * iters
-            done, t_start, last = 0, time.time(), None
+            done, last, t_start = 0, None, time.time()
+            meter = Throughput(total_iters, batch)
             while epoch <= max_epoch:
                 lr = lr_for_epoch(schedule, epoch)
                 recons = []
@@ -188,15 +190,13 @@ def train(
                     recons.append(recon)
                     done += 1
                     if it % log_every == 0 or it == iters - 1:
-                        el = time.time() - t_start
-                        ips = done * batch / el
-                        eta = (total_iters - done) * el / done
+                        ips, _, eta = meter.update(done)
                         print(
                             f"Epoch{epoch:02d}-Iter{it:03d}/{iters:03d}:"
                             f"Mean-[{np.mean(recons):.5f}], "
                             f"Disc-[{d_loss:.4f}], Recon-[{recon:.4f}], Gen-[{gen_adv:.4f}]],"
                             f"lr={lr:.6f} "
-                            f"| {ips:.1f} img/s, ETA {eta:.0f} s",
+                            f"| {ips:.1f} img/s, ETA {format_duration(eta)}",
                             flush=True,
                         )
                     last = (src, tgt)

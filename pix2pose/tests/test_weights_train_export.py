@@ -428,60 +428,36 @@ def test_evaluation_names_a_malformed_detections_file(tmp_path):
 
 @pytest.mark.slow  # shares the preprocessing + training fixture (about a minute)
 def test_modelarts_entry_copies_through_a_stand_in_moxing(pipeline, tmp_path, monkeypatch):
-    import shutil
-
     import modelarts_entry
 
-    obs = tmp_path / "obs"
-    dataset = obs / "bucket" / "dataset"
-    shutil.copytree(pipeline["data"], str(dataset))
+    from posekit.modelarts import copy_tree
+    from posekit.testing import StandInMoxing
+
+    mox = StandInMoxing(tmp_path, monkeypatch)
+    dataset = os.path.join(mox.obs, "bucket", "dataset")
+    copy_tree(pipeline["data"], dataset)
     for sub in ("models_xyz", "train_xyz"):
-        shutil.copytree(os.path.join(pipeline["out"], sub), str(dataset / sub))
-    calls = []
-
-    def local(url):
-        return url.replace("obs://", str(obs) + "/") if url.startswith("obs://") else url
-
-    def copy_parallel(src, dst):
-        calls.append((src, dst))
-        modelarts_entry._copy(local(src), local(dst))
-
-    fake = type(sys)("moxing")
-    fake.file = type(sys)("moxing.file")
-    fake.file.copy_parallel = copy_parallel
-    monkeypatch.setitem(sys.modules, "moxing", fake)
+        copy_tree(os.path.join(pipeline["out"], sub), os.path.join(dataset, sub))
     modelarts_entry.main(
-        [
-            "--data_url",
-            "obs://bucket/dataset",
-            "--train_url",
-            "obs://bucket/job/",
-            "--obj_id",
-            "2",
-            "--local_dir",
-            str(tmp_path / "cache"),
-            "--cfg",
-            pipeline["cfg"],
-            "--dataset",
-            "synth",
-            "--max_epoch",
-            "0",
-        ]
-    )
-    assert calls[0] == ("obs://bucket/dataset", str(tmp_path / "cache" / "data"))
-    assert calls[1] == (
-        str(tmp_path / "cache" / "data" / "pix2pose_weights"),
-        "obs://bucket/job/pix2pose_weights",
-    )
-    out = obs / "bucket" / "job" / "pix2pose_weights" / "02"
-    assert any(n.startswith("pix2pose.01-") for n in os.listdir(str(out)))
+        ["--data_url", "obs://bucket/dataset", "--train_url", "obs://bucket/job/",
+         "--obj_id", "2", "--local_dir", str(tmp_path / "cache"), "--cfg", pipeline["cfg"],
+         "--dataset", "synth", "--max_epoch", "0"]
+    )  # fmt: skip
+    assert mox.calls() == [
+        ("obs://bucket/dataset", str(tmp_path / "cache" / "data")),
+        (
+            str(tmp_path / "cache" / "data" / "pix2pose_weights"),
+            "obs://bucket/job/pix2pose_weights",
+        ),
+    ]
+    out = os.path.join(mox.obs, "bucket", "job", "pix2pose_weights", "02")
+    assert any(n.startswith("pix2pose.01-") for n in os.listdir(out))
 
 
 def test_modelarts_entry_without_moxing_needs_a_local_folder(tmp_path, monkeypatch):
     import modelarts_entry
 
     monkeypatch.setitem(sys.modules, "moxing", None)  # import fails, as off ModelArts
-    assert modelarts_entry.moxing() is None
     with pytest.raises(SystemExit, match="folder not found"):
         modelarts_entry.main(
             ["--data_url", str(tmp_path / "nope"), "--train_url", str(tmp_path), "--obj_id", "1"]

@@ -4,10 +4,11 @@ import glob
 import logging
 import os
 import re
-import time
 
 import mindspore as ms
 from mindspore import nn, ops
+
+from posekit.progress import Throughput, format_duration
 
 LOG = logging.getLogger("posenet")
 
@@ -106,40 +107,29 @@ def load_for_resume(cell, path):
     return step
 
 
-def format_eta(seconds):
-    seconds = int(max(seconds, 0))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
 class Progress:
     """Log lines with step, loss, images/s (this rank and all ranks) and ETA."""
 
     def __init__(self, total_steps, start_step, batch_size, rank_size, steps_per_epoch):
-        self.total = total_steps
-        self.batch = batch_size
+        self.meter = Throughput(total_steps, batch_size, start_step)
         self.ranks = rank_size
         self.steps_per_epoch = max(1, steps_per_epoch)
-        self.last_step = start_step
-        self.last_time = time.time()
 
     def restart(self, step):
         """Measure from `step` on (called after the first step, which compiles the graph)."""
-        self.last_step, self.last_time = step, time.time()
+        self.meter.restart(step)
 
     def log(self, step, loss):
-        now = time.time()
-        rate = (step - self.last_step) * self.batch / max(now - self.last_time, 1e-9)
-        eta = (self.total - step) * self.batch / max(rate, 1e-9)
+        rate, _, eta = self.meter.update(step)
         epoch = (step - 1) // self.steps_per_epoch + 1
         LOG.info(
             "epoch: %d step: %d/%d, loss is %.4f, %.1f images/s (%.1f all ranks), ETA %s",
             epoch,
             step,
-            self.total,
+            self.meter.total,
             loss,
             rate,
             rate * self.ranks,
-            format_eta(eta),
+            format_duration(eta),
         )
-        self.last_step, self.last_time = step, now
         return rate

@@ -17,6 +17,8 @@ from src.model.HRNet import get_pose_net  # noqa: E402
 from src.utils import pthtockpt  # noqa: E402
 from torch_hrnet import PoseHRNet  # noqa: E402
 
+from posekit.pth import PthFormatError, read_pth  # noqa: E402
+
 # small but complete: 4 branches, several modules per stage (multi-module fusion and the
 # single-output last module), every block type
 SMALL = hrnet(16, (8, 2), (8, 16, 32, 64), ([1, 1], [1, 2, 1], [1, 1, 1, 1]), (1, 2, 2))
@@ -56,7 +58,7 @@ def test_pth_import_gives_the_outputs_of_an_independent_pytorch_hrnet(tmp_path, 
     path = str(tmp_path / "hrnet.pth")
     torch.save(_imagenet_style(model.state_dict()), path, _use_new_zipfile_serialization=zip_format)
 
-    state = pthtockpt.read_pth(path)
+    state = read_pth(path)
     for key, value in model.state_dict().items():
         assert np.array_equal(state[key], value.numpy()), key
     net = get_pose_net(cfg)
@@ -110,8 +112,8 @@ def test_a_mismatched_backbone_is_an_error_naming_keys(tmp_path):
         pthtockpt.convert(state, get_pose_net(cfg))
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"not a pickle at all")
-    with pytest.raises(pthtockpt.PthFormatError, match="bad.pth"):
-        pthtockpt.read_pth(str(bad))
+    with pytest.raises(PthFormatError, match="bad.pth"):
+        read_pth(str(bad))
 
 
 def test_every_w32_backbone_tensor_has_its_place():

@@ -6,14 +6,13 @@ independently of src/posenet.py, following torchvision's published layout and pa
 branch with a 3x3 kernel), so the comparison checks the conversion and the MindSpore network.
 """
 
-import os
-import pickle
-
 import mindspore as ms
 import numpy as np
 import pytest
 from src.posenet import PoseNet
-from src.pretrained import PthFormatError, convert, load_pretrained, read_pth
+from src.pretrained import convert, load_pretrained
+
+from posekit.pth import read_pth
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -154,24 +153,6 @@ def test_converted_weights_match_pytorch(torch_net, tmp_path, legacy):
     for g, w in zip(got, want):
         assert g.shape == w.shape
         assert np.abs(g - w).max() < 1e-4
-
-
-def test_reader_refuses_code_and_non_state_dicts(tmp_path):
-    class Evil:
-        def __reduce__(self):
-            return (os.system, ("echo pwned",))
-
-    path = tmp_path / "evil.pth"
-    with open(path, "wb") as f:
-        pickle.dump(0x1950A86A20F9469CFC6C, f)
-        pickle.dump(1001, f)
-        pickle.dump({}, f)
-        pickle.dump({"w": Evil()}, f)
-    with pytest.raises(PthFormatError, match="refusing to unpickle posix.system"):
-        read_pth(str(path))
-    (tmp_path / "bad.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(PthFormatError, match="bad.pth: not a readable torch.save file"):
-        read_pth(str(tmp_path / "bad.pth"))
 
 
 def test_missing_pretrained_file_says_how_to_make_it(tmp_path):

@@ -8,8 +8,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from src.pose_resnet import ResNet  # noqa: E402
-from src.pretrained import load_imagenet_backbone, read_torch_state_dict  # noqa: E402
+from src.pretrained import load_imagenet_backbone  # noqa: E402
 from torch import nn as tnn  # noqa: E402
+
+from posekit.pth import read_pth  # noqa: E402
 
 ms.set_context(mode=ms.PYNATIVE_MODE)
 
@@ -76,7 +78,7 @@ def torch_net():
 def test_pth_import_gives_identical_features(torch_net, tmp_path, zip_format):
     path = str(tmp_path / "resnet50.pth")
     torch.save(torch_net.state_dict(), path, _use_new_zipfile_serialization=zip_format)
-    state = read_torch_state_dict(path)
+    state = read_pth(path)
     ref = torch_net.state_dict()
     assert set(state) == set(ref)
     np.testing.assert_array_equal(

@@ -3,10 +3,8 @@
 python src/utils/pthtockpt.py --pth_path /path/hrnet_w32-36af842e.pth [--cfg config.yaml]
     [--ckpt_path PoseEstNet_pretrained.ckpt]
 
-The `.pth` is read without PyTorch: a pickled state_dict, either in the zip container torch >= 1.6
-writes (`*/data.pkl` + one file per storage) or in the older stream (magic number, protocol, system
-info, the pickle, the storage keys, then each storage as an int64 element count and raw bytes).
-Tensors are rebuilt from (storage, offset, size, stride) as NumPy arrays.
+The `.pth` is read without PyTorch by posekit.pth, in either torch.save container (the zip archive
+of torch >= 1.6 or the older stream).
 
 PoseEstNet's cells carry the PyTorch names (src/model/HRNet.py), so converting is renaming the
 BatchNorm fields (weight/bias/running_mean/running_var -> gamma/beta/moving_mean/
@@ -21,19 +19,12 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import pickle
-import struct
 import sys
-import zipfile
 
 import numpy as np
 
-_DTYPES = {
-    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-    "BFloat16Storage": None, "LongStorage": np.int64, "IntStorage": np.int32,
-    "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
-    "BoolStorage": np.bool_,
-}  # fmt: skip
+from posekit.pth import read_pth
+
 _BN_FIELDS = {
     "weight": "gamma",
     "bias": "beta",
@@ -41,136 +32,6 @@ _BN_FIELDS = {
     "running_var": "moving_variance",
 }
 HEAD = "final_layer."  # PoseEstNet's own 1x1 head; trained from scratch on keypoints
-
-
-class PthFormatError(ValueError):
-    """A .pth file that is not a readable PyTorch state_dict; the message says why."""
-
-
-class _StorageType:
-    def __init__(self, name):
-        dtype = _DTYPES.get(name)
-        if dtype is None:
-            raise PthFormatError(f"unsupported tensor storage type torch.{name}")
-        self.dtype = np.dtype(dtype).newbyteorder("<")
-
-
-class _Storage:
-    def __init__(self, kind, key):
-        self.dtype = kind.dtype
-        self.key = key
-        self.data = None
-
-
-class _Tensor:
-    """What torch._utils._rebuild_tensor_v2 receives: (storage, offset, size, stride, ...)."""
-
-    def __init__(self, storage, offset, size, stride, *_):
-        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), stride
-
-    def numpy(self):
-        flat = self.storage.data
-        if not self.size:
-            return flat[self.offset : self.offset + 1].reshape(()).copy()
-        item = flat.dtype.itemsize
-        view = np.lib.stride_tricks.as_strided(
-            flat[self.offset :], shape=self.size, strides=tuple(s * item for s in self.stride)
-        )
-        return np.array(view)
-
-
-class _Unpickler(pickle.Unpickler):
-    """Knows only the globals a state_dict uses; storages are resolved after loading."""
-
-    def __init__(self, file):
-        super().__init__(file)
-        self.storages = {}
-
-    def find_class(self, module, name):
-        if module == "collections" and name == "OrderedDict":
-            return collections.OrderedDict
-        if module == "torch._utils" and name in ("_rebuild_tensor_v2", "_rebuild_tensor"):
-            return _Tensor
-        if module == "torch._utils" and name == "_rebuild_parameter":
-            return lambda data, *_: data
-        if module == "torch" and name.endswith("Storage"):
-            return _StorageType(name)
-        raise PthFormatError(f"unexpected object {module}.{name} in the pickle (not a state_dict)")
-
-    def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
-            raise PthFormatError(f"unexpected persistent id {pid!r}")
-        kind, key = pid[1], str(pid[2])
-        if key not in self.storages:
-            self.storages[key] = _Storage(kind, key)
-        return self.storages[key]
-
-
-def _tensors(obj):
-    """state_dict (possibly under 'state_dict' / 'model') -> {name: np.ndarray}."""
-    if isinstance(obj, dict):
-        for wrapper in ("state_dict", "model"):
-            if wrapper in obj and isinstance(obj[wrapper], dict):
-                obj = obj[wrapper]
-    if not isinstance(obj, dict):
-        raise PthFormatError(f"expected a state_dict, got {type(obj).__name__}")
-    out = collections.OrderedDict()
-    for name, value in obj.items():
-        if isinstance(value, _Tensor):
-            key = name[len("module.") :] if name.startswith("module.") else name
-            out[key] = value.numpy()
-    if not out:
-        raise PthFormatError("no tensors in the state_dict")
-    return out
-
-
-def read_pth(path):
-    """{name: np.ndarray} of a PyTorch state_dict file, without importing torch."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f".pth file not found: {path}")
-    try:
-        if zipfile.is_zipfile(path):
-            return _read_zip(path)
-        return _read_legacy(path)
-    except (pickle.UnpicklingError, EOFError, struct.error, KeyError, ValueError) as err:
-        if isinstance(err, PthFormatError):
-            raise PthFormatError(f"{path}: {err}") from None
-        raise PthFormatError(f"{path}: not a readable PyTorch state_dict ({err})") from None
-
-
-def _read_zip(path):
-    with zipfile.ZipFile(path) as archive:
-        pkl = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
-        if not pkl:
-            raise PthFormatError("zip archive without data.pkl")
-        prefix = pkl[0][: -len("data.pkl")]
-        unpickler = _Unpickler(archive.open(pkl[0]))
-        obj = unpickler.load()
-        for key, storage in unpickler.storages.items():
-            raw = archive.read(f"{prefix}data/{key}")
-            storage.data = np.frombuffer(raw, dtype=storage.dtype)
-    return _tensors(obj)
-
-
-def _read_legacy(path):
-    with open(path, "rb") as f:
-        magic = pickle.load(f)
-        if magic != 0x1950A86A20F9469CFC6C:
-            raise PthFormatError("neither a zip archive nor a legacy torch.save stream")
-        pickle.load(f)  # protocol version
-        pickle.load(f)  # system info
-        unpickler = _Unpickler(f)
-        obj = unpickler.load()
-        keys = pickle.load(f)
-        for key in keys:
-            storage = unpickler.storages[str(key)]
-            (count,) = struct.unpack("<q", f.read(8))
-            nbytes = count * storage.dtype.itemsize
-            raw = f.read(nbytes)
-            if len(raw) != nbytes:
-                raise PthFormatError(f"storage {key} is truncated")
-            storage.data = np.frombuffer(raw, dtype=storage.dtype)
-    return _tensors(obj)
 
 
 def mindspore_name(torch_name, bn_modules):

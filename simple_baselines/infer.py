@@ -16,7 +16,7 @@ import sys
 import mindspore as ms
 import numpy as np
 from mindspore import nn
-from src import checkpoint
+from src.checkpoint import CHECKPOINTS
 from src.config import get_config
 from src.dataset import make_codec, normalize, read_rgb
 from src.pose_resnet import get_pose_net
@@ -110,7 +110,7 @@ def main(argv=None):
             net = _Exported(args.mindir)
         else:
             net = get_pose_net(cfg)
-            checkpoint.load_network(net, args.ckpt_file)
+            CHECKPOINTS.load_weights(net, args.ckpt_file)
             net.set_train(False)
         image = read_rgb(args.image)
         boxes = parse_boxes(args, image.shape[1], image.shape[0])

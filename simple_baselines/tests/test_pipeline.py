@@ -191,13 +191,13 @@ def test_export_onnx_parity_and_infer(trained, tmp_path):
         )
         assert code == 0, log[-3000:]
 
-    from src import checkpoint
+    from src.checkpoint import CHECKPOINTS
     from src.config import get_config
     from src.pose_resnet import get_pose_net
 
     ms.set_context(mode=ms.GRAPH_MODE)
     net = get_pose_net(get_config(cfg_file))
-    checkpoint.load_network(net, ckpt)
+    CHECKPOINTS.load_weights(net, ckpt)
     net.set_train(False)
     x = np.random.default_rng(0).normal(size=(1, 3, 64, 32)).astype(np.float32)
     expected = net(ms.Tensor(x)).asnumpy()

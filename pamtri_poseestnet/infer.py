@@ -14,13 +14,14 @@ import os
 
 import numpy as np
 from src.config import load_config
-from src.dataset.veri import make_codec, normalize, read_rgb
+from src.dataset.veri import make_codec
 from src.model.HRNet import get_pose_net
 from src.utils.checkpoint import CHECKPOINTS
 from src.utils.function import mindspore_forward, predict_heatmaps
 from src.utils.vis import draw_prediction
 
 from posekit import mindspore_train, veri
+from posekit.topdown_samples import normalize, read_rgb
 
 
 def parse_args(argv=None):

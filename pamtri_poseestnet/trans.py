@@ -22,7 +22,7 @@ import os
 import mindspore.dataset as ds
 from PIL import Image
 from src.config import load_config
-from src.dataset.veri import VeRiSource, make_codec
+from src.dataset.veri import make_codec, make_source
 from src.model.HRNet import get_pose_net
 from src.utils.checkpoint import CHECKPOINTS
 from src.utils.function import mindspore_forward, run_inference
@@ -100,7 +100,7 @@ def main(argv=None):
     codec = make_codec(cfg)
     for name in todo:
         names, records = set_records(cfg, args.data_dir, name)
-        source = VeRiSource(cfg, records, train=False)
+        source = make_source(cfg, records, train=False)
         dataset = ds.GeneratorDataset(
             source, ["image", "index"], shuffle=False, python_multiprocessing=False,
             num_parallel_workers=max(1, min(cfg.TEST.NUM_WORKERS, os.cpu_count() or 1)),

@@ -19,11 +19,12 @@ import numpy as np
 from src.baseline import mean_pose, place
 from src.checkpoint import CHECKPOINTS
 from src.config import get_config
-from src.dataset import build_records, create_dataset, make_codec, read_rgb
+from src.dataset import build_records, create_dataset, make_codec
 from src.pose_resnet import get_pose_net
 from src.predict import gallery, predict_heatmaps
 
 from posekit import coco, modelarts
+from posekit.topdown_samples import read_rgb
 
 
 def parse_args(argv=None):

@@ -18,11 +18,12 @@ import numpy as np
 from mindspore import nn
 from src.checkpoint import CHECKPOINTS
 from src.config import get_config
-from src.dataset import make_codec, normalize, read_rgb
+from src.dataset import make_codec
 from src.pose_resnet import get_pose_net
 from src.predict import predict_heatmaps
 
 from posekit import coco, topdown
+from posekit.topdown_samples import normalize, read_rgb
 
 
 def parse_args(argv=None):

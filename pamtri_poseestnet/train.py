@@ -21,7 +21,6 @@ from src.config import load_config, save_config
 from src.dataset.dataset import create_dataset
 from src.loss.loss import NetWithLoss
 from src.model.HRNet import count_params, get_pose_net
-from src.scheduler.lr import get_lr
 from src.utils.checkpoint import CHECKPOINTS
 
 from posekit import mindspore_train, modelarts
@@ -113,7 +112,9 @@ def main(argv=None):
         print(f"loaded {loaded} ImageNet tensors from {args.pre_ckpt_path}", flush=True)
     print(f"{cfg.MODEL.NAME}: {count_params(net) / 1e6:.2f}M parameters", flush=True)
     end_epoch = cfg.TRAIN.END_EPOCH
-    lr = get_lr(cfg.TRAIN.LR, end_epoch, steps_per_epoch, cfg.TRAIN.LR_STEP, cfg.TRAIN.LR_FACTOR)
+    lr = mindspore_train.multistep_lr(
+        cfg.TRAIN.LR, cfg.TRAIN.LR_FACTOR, cfg.TRAIN.LR_STEP, end_epoch, steps_per_epoch
+    )
     opt = build_optimizer(net, cfg, ms.Tensor(lr))
     train_step = mindspore_train.build_train_step(
         NetWithLoss(net, cfg.LOSS.USE_TARGET_WEIGHT), opt, args.amp_level, args.device_target

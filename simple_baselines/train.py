@@ -14,7 +14,6 @@ import os
 import sys
 
 import mindspore as ms
-import numpy as np
 from mindspore import nn
 from src.checkpoint import CHECKPOINTS
 from src.config import get_config, save_config
@@ -49,13 +48,6 @@ def parse_args(argv=None):
     p.add_argument("--config_file", default=None, help="json config (e.g. a run's config.json)")
     p.add_argument("--set", nargs="*", default=[], metavar="SECTION.KEY=VALUE")
     return p.parse_args(argv)
-
-
-def get_lr(total_epochs, steps_per_epoch, lr, factor, drop_epochs):
-    """Per-step learning rate from epoch 0; Adam indexes it by its global step (kept on resume)."""
-    epoch = np.arange(total_epochs * steps_per_epoch) // steps_per_epoch
-    drops = np.sum(epoch[:, None] >= np.asarray(drop_epochs)[None, :], axis=1)
-    return (lr * factor**drops).astype(np.float32)
 
 
 def main(argv=None):
@@ -97,7 +89,9 @@ def main(argv=None):
         print(f"loaded ImageNet backbone weights from {cfg.MODEL.PRETRAINED}", flush=True)
     print(f"PoseResNet-{cfg.NETWORK.NUM_LAYERS}: {count_params(net) / 1e6:.2f}M parameters")
     end_epoch = cfg.TRAIN.END_EPOCH
-    lr = get_lr(end_epoch, steps_per_epoch, cfg.TRAIN.LR, cfg.TRAIN.LR_FACTOR, cfg.TRAIN.LR_STEP)
+    lr = mindspore_train.multistep_lr(
+        cfg.TRAIN.LR, cfg.TRAIN.LR_FACTOR, cfg.TRAIN.LR_STEP, end_epoch, steps_per_epoch
+    )
     opt = nn.Adam(net.trainable_params(), learning_rate=ms.Tensor(lr))
     train_step = mindspore_train.build_train_step(
         PoseResNetWithLoss(net, JointsMSELoss(cfg.LOSS.USE_TARGET_WEIGHT)),

@@ -1,5 +1,6 @@
 """MindSpore training for the top-down models (pamtri_poseestnet, simple_baselines): device setup,
-checkpoints (naming, listing, atomic save, resume, strict weight loading) and the epoch loop.
+the learning-rate schedule, checkpoints (naming, listing, atomic save, resume, strict weight
+loading) and the epoch loop.
 
 The one posekit module that imports MindSpore. Nothing else in posekit imports it, so posekit stays
 importable in the TensorFlow env; only the MindSpore models (and their tests) use it.
@@ -55,6 +56,14 @@ def weights_digest(net):
     """Sum of |w| over the trainable weights: equal on every rank when data-parallel training keeps
     the replicas in sync."""
     return float(sum(np.abs(p.asnumpy()).astype(np.float64).sum() for p in net.trainable_params()))
+
+
+def multistep_lr(base_lr, factor, drop_epochs, total_epochs, steps_per_epoch):
+    """Learning rate of every step from epoch 0: base_lr x factor^(drop epochs passed). The
+    optimizer indexes it by its global step, which a resumed run restores."""
+    epoch = np.arange(total_epochs * steps_per_epoch) // steps_per_epoch
+    drops = np.sum(epoch[:, None] >= np.asarray(drop_epochs)[None, :], axis=1)
+    return (base_lr * factor**drops).astype(np.float32)
 
 
 def build_train_step(net_with_loss, optimizer, amp_level, device_target):

@@ -55,6 +55,14 @@ def train(net, step, lr, out, nan=False, **kw):
     mt.train_epochs(step, batches(nan=nan), net, **args)
 
 
+def test_multistep_lr_drops_by_the_factor_at_each_epoch():
+    lr = mt.multistep_lr(1e-3, 0.1, [170, 200], total_epochs=210, steps_per_epoch=3)
+    assert lr.shape == (630,) and lr.dtype == np.float32
+    assert lr[170 * 3 - 1] == pytest.approx(1e-3) and lr[170 * 3] == pytest.approx(1e-4)
+    assert lr[200 * 3 - 1] == pytest.approx(1e-4) and lr[200 * 3] == pytest.approx(1e-5)
+    assert lr[-1] == pytest.approx(1e-5)
+
+
 def test_names_and_listing_oldest_first(tmp_path):
     assert CKPTS.name(3, 10) == "Tiny-3_10.ckpt"
     for name in ("Tiny-10_5.ckpt", "Tiny-2_5.ckpt", "Tiny-2_5.part.ckpt", "Other-1_5.ckpt",

@@ -17,14 +17,14 @@ import os
 import numpy as np
 from src.config import load_config
 from src.dataset.dataset import create_dataset
-from src.dataset.veri import make_codec, read_rgb
+from src.dataset.veri import IMAGE_HINT, make_codec
 from src.model.HRNet import get_pose_net
-from src.utils import checkpoint
-from src.utils.device import set_device
+from src.utils.checkpoint import CHECKPOINTS
 from src.utils.function import evaluate, mindspore_forward, run_inference
 from src.utils.vis import draw_prediction, gallery
 
-from posekit import pck, veri
+from posekit import mindspore_train, pck, veri
+from posekit.topdown_samples import read_rgb
 
 
 def parse_args(argv=None):
@@ -65,7 +65,7 @@ def write_outputs(out_dir, labels, records, preds, maxvals, results, n_gallery):
         picks = np.linspace(0, len(records) - 1, min(n_gallery, len(records))).astype(int)
         tiles = [
             draw_prediction(
-                read_rgb(records[i]["image"]),
+                read_rgb(records[i]["image"], IMAGE_HINT),
                 preds[i],
                 maxvals[i],
                 labels.joints[i],
@@ -79,11 +79,11 @@ def write_outputs(out_dir, labels, records, preds, maxvals, results, n_gallery):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.cfg, args.set)
-    set_device(args.device_target, args.device_id)
+    mindspore_train.set_device(args.device_target, args.device_id)
     data_dir = args.data_dir or cfg.DATASET.ROOT
     dataset, labels, records = create_dataset(cfg, data_dir, train=False)
     net = get_pose_net(cfg)
-    checkpoint.load_weights(net, args.ckpt_path)
+    CHECKPOINTS.load_weights(net, args.ckpt_path)
     print(f"ckpt path: {args.ckpt_path}")
     print(f"============== Starting Testing: {len(records)} images ==============", flush=True)
     forward = mindspore_forward(net)

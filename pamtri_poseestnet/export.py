@@ -16,8 +16,9 @@ import mindspore as ms
 import numpy as np
 from src.config import load_config
 from src.model.HRNet import get_pose_net
-from src.utils import checkpoint
-from src.utils.device import set_device
+from src.utils.checkpoint import CHECKPOINTS
+
+from posekit import mindspore_train
 
 SUFFIX = {"MINDIR": ".mindir", "ONNX": ".onnx", "AIR": ".air"}
 
@@ -37,7 +38,7 @@ def parse_args(argv=None):
 def export(cfg, ckpt_path, file_name, file_format="MINDIR", batch_size=1):
     """Writes the model file; returns its path."""
     net = get_pose_net(cfg)
-    checkpoint.load_weights(net, ckpt_path)
+    CHECKPOINTS.load_weights(net, ckpt_path)
     net.set_train(False)
     width, height = cfg.MODEL.IMAGE_SIZE
     dummy = ms.Tensor(np.zeros((batch_size, 3, height, width), np.float32))
@@ -54,7 +55,7 @@ def export(cfg, ckpt_path, file_name, file_format="MINDIR", batch_size=1):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.cfg, args.set)
-    set_device(args.device_target)
+    mindspore_train.set_device(args.device_target)
     path = export(cfg, args.ckpt_path, args.file_name, args.file_format, args.batch_size)
     print(f"exported {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
 

@@ -14,14 +14,14 @@ import os
 
 import numpy as np
 from src.config import load_config
-from src.dataset.veri import make_codec, normalize, read_rgb
+from src.dataset.veri import make_codec
 from src.model.HRNet import get_pose_net
-from src.utils import checkpoint
-from src.utils.device import set_device
+from src.utils.checkpoint import CHECKPOINTS
 from src.utils.function import mindspore_forward, predict_heatmaps
 from src.utils.vis import draw_prediction
 
-from posekit import veri
+from posekit import mindspore_train, veri
+from posekit.topdown_samples import normalize, read_rgb
 
 
 def parse_args(argv=None):
@@ -51,9 +51,9 @@ def infer(cfg, forward, image):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.cfg, args.set)
-    set_device(args.device_target)
+    mindspore_train.set_device(args.device_target)
     net = get_pose_net(cfg)
-    checkpoint.load_weights(net, args.ckpt_path)
+    CHECKPOINTS.load_weights(net, args.ckpt_path)
     image = read_rgb(args.image)
     points, scores = infer(cfg, mindspore_forward(net), image)
     os.makedirs(args.output_dir, exist_ok=True)

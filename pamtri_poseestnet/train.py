@@ -16,18 +16,19 @@ import os
 import sys
 
 import mindspore as ms
-import numpy as np
 from mindspore import nn
 from src.config import load_config, save_config
 from src.dataset.dataset import create_dataset
 from src.loss.loss import NetWithLoss
 from src.model.HRNet import count_params, get_pose_net
-from src.scheduler.lr import get_lr
-from src.utils import checkpoint
-from src.utils.device import set_device
+from src.utils.checkpoint import CHECKPOINTS
 
-from posekit import modelarts
-from posekit.progress import Throughput, format_duration
+from posekit import mindspore_train, modelarts
+
+LOG_FORMAT = (
+    "epoch: {epoch}/{epochs} step: {step}/{steps}, loss is {loss:.7f}, lr {lr:.1e}, "
+    "{speed:.1f} img/s, ETA {eta}"
+)
 
 
 def parse_args(argv=None):
@@ -55,28 +56,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def setup_device(args):
-    """-> (rank, group size): graph mode on the device, communication when distributed."""
-    ms.set_context(mode=ms.GRAPH_MODE)
-    if args.distribute:
-        ms.set_device(args.device_target)
-        from mindspore.communication import get_group_size, get_rank, init
-
-        init()
-        rank, group = get_rank(), get_group_size()
-        ms.set_auto_parallel_context(
-            parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=group
-        )
-        return rank, group
-    set_device(args.device_target, args.device_id)
-    return 0, 1
-
-
-def weights_digest(net):
-    """Sum of |w| over the weights: equal on every rank when data-parallel keeps them in sync."""
-    return float(sum(np.abs(p.asnumpy()).astype(np.float64).sum() for p in net.trainable_params()))
-
-
 def build_optimizer(net, cfg, lr):
     """Adam; weight decay (TRAIN.WD, 0 by default as HRNet) only on conv weights."""
     params = net.trainable_params()
@@ -102,15 +81,9 @@ def main(argv=None):
     data_url = args.data_url or args.data_dir or cfg.DATASET.ROOT
     out_url = args.train_url or args.ckpt_dir
     data_dir, out_dir = modelarts.job_dirs(args.enable_modelarts, data_url, out_url)
-    rank, group = setup_device(args)
+    rank, group = mindspore_train.setup_device(args.device_target, args.device_id, args.distribute)
     ms.set_seed(cfg.GENERAL.SEED)
-    os.makedirs(out_dir, exist_ok=True)
-    existing = checkpoint.list_checkpoints(out_dir)
-    if existing and args.resume is None:
-        sys.exit(
-            f"{out_dir} already holds checkpoints ({os.path.basename(existing[-1])}); pass "
-            "--resume auto to continue that run, or choose another --ckpt_dir"
-        )
+    existing = CHECKPOINTS.prepare(out_dir, args.resume, "--ckpt_dir")
 
     dataset, labels, _ = create_dataset(
         cfg, data_dir, train=True, batch_size=cfg.TRAIN.BATCH_SIZE, rank=rank, group_size=group
@@ -139,75 +112,25 @@ def main(argv=None):
         print(f"loaded {loaded} ImageNet tensors from {args.pre_ckpt_path}", flush=True)
     print(f"{cfg.MODEL.NAME}: {count_params(net) / 1e6:.2f}M parameters", flush=True)
     end_epoch = cfg.TRAIN.END_EPOCH
-    lr = get_lr(cfg.TRAIN.LR, end_epoch, steps_per_epoch, cfg.TRAIN.LR_STEP, cfg.TRAIN.LR_FACTOR)
-    opt = build_optimizer(net, cfg, ms.Tensor(lr))
-    amp_level = args.amp_level or ("O0" if args.device_target == "CPU" else "O2")
-    kwargs = {}
-    if amp_level != "O0":
-        kwargs["loss_scale_manager"] = ms.amp.DynamicLossScaleManager()
-    train_step = ms.amp.build_train_network(
-        NetWithLoss(net, cfg.LOSS.USE_TARGET_WEIGHT), opt, level=amp_level, **kwargs
+    lr = mindspore_train.multistep_lr(
+        cfg.TRAIN.LR, cfg.TRAIN.LR_FACTOR, cfg.TRAIN.LR_STEP, end_epoch, steps_per_epoch
     )
-    train_step.set_train()
-
-    begin_epoch = cfg.TRAIN.BEGIN_EPOCH
-    if args.resume:
-        path = existing[-1] if args.resume == "auto" and existing else args.resume
-        if path != "auto":
-            params = ms.load_checkpoint(path)
-            begin_epoch = int(params.pop("epoch").asnumpy())
-            params.pop("global_step_done", None)
-            # the schedule comes from this run's config (END_EPOCH may have grown); the restored
-            # global_step indexes into it
-            params.pop("learning_rate", None)
-            not_loaded, _ = ms.load_param_into_net(train_step, params)
-            not_loaded = [n for n in not_loaded if n != "learning_rate"]
-            if not_loaded:
-                sys.exit(
-                    f"{path}: {len(not_loaded)} parameters not in this model: {not_loaded[:3]}"
-                )
-            print(f"resumed from {path} at epoch {begin_epoch}", flush=True)
+    opt = build_optimizer(net, cfg, ms.Tensor(lr))
+    train_step = mindspore_train.build_train_step(
+        NetWithLoss(net, cfg.LOSS.USE_TARGET_WEIGHT), opt, args.amp_level, args.device_target
+    )
+    begin_epoch = CHECKPOINTS.resume(train_step, args.resume, existing, cfg.TRAIN.BEGIN_EPOCH)
     if rank == 0:
         save_config(cfg, os.path.join(out_dir, "config.json"))
 
-    total_steps = max(end_epoch - begin_epoch, 0) * steps_per_epoch
-    if args.max_steps is not None:
-        total_steps = min(total_steps, args.max_steps)
-    batch = cfg.TRAIN.BATCH_SIZE
-    iterator = dataset.create_tuple_iterator(num_epochs=max(end_epoch - begin_epoch, 1))
-    written = []
-    done, meter = 0, Throughput(total_steps, batch * group)
     print("============== Starting Training ==============", flush=True)
-    for epoch in range(begin_epoch, end_epoch):
-        if done >= total_steps:
-            break
-        for i, (image, target, weight) in enumerate(iterator):
-            out = train_step(image, target, weight)
-            loss = out[0] if isinstance(out, tuple) else out
-            done += 1
-            if done % args.log_interval == 0 or i + 1 == steps_per_epoch or done == total_steps:
-                value = float(loss.asnumpy())
-                speed, _, eta = meter.update(done)
-                step_lr = lr[min(epoch * steps_per_epoch + i, len(lr) - 1)]
-                print(
-                    f"epoch: {epoch + 1}/{end_epoch} step: {i + 1}/{steps_per_epoch}, loss is "
-                    f"{value:.7f}, lr {step_lr:.1e}, {speed:.1f} img/s, ETA {format_duration(eta)}",
-                    flush=True,
-                )
-                if not np.isfinite(value):
-                    sys.exit(f"loss is {value} at epoch {epoch + 1} step {i + 1}: stopping")
-            if done >= total_steps:
-                break
-        finished = epoch + 1
-        last = finished == end_epoch or done >= total_steps
-        if rank == 0 and (finished % cfg.TRAIN.SAVE_CKPT_EPOCH == 0 or last):
-            path = os.path.join(out_dir, checkpoint.checkpoint_name(finished, steps_per_epoch))
-            checkpoint.save(train_step, path, finished, done)
-            written.append(path)
-            print(f"saved {path}", flush=True)
-            while len(written) > cfg.TRAIN.KEEP_CKPT_MAX:
-                os.remove(written.pop(0))  # only checkpoints this run wrote
-    print(f"rank {rank}: final weights digest {weights_digest(net):.6f}", flush=True)
+    mindspore_train.train_epochs(
+        train_step, dataset, net, checkpoints=CHECKPOINTS, out_dir=out_dir, rank=rank,
+        begin_epoch=begin_epoch, end_epoch=end_epoch, steps_per_epoch=steps_per_epoch, lr=lr,
+        images_per_step=cfg.TRAIN.BATCH_SIZE * group, save_every=cfg.TRAIN.SAVE_CKPT_EPOCH,
+        keep=cfg.TRAIN.KEEP_CKPT_MAX, log_format=LOG_FORMAT, log_interval=args.log_interval,
+        max_steps=args.max_steps,
+    )  # fmt: skip
     if rank == 0:
         if args.enable_modelarts:
             modelarts.upload(out_dir, out_url)

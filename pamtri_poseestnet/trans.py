@@ -22,15 +22,14 @@ import os
 import mindspore.dataset as ds
 from PIL import Image
 from src.config import load_config
-from src.dataset.veri import VeRiSource, make_codec
+from src.dataset.veri import make_codec, make_source
 from src.model.HRNet import get_pose_net
-from src.utils import checkpoint
-from src.utils.device import set_device
+from src.utils.checkpoint import CHECKPOINTS
 from src.utils.function import mindspore_forward, run_inference
 from src.utils.vis import heatmap_image, segment_masks
 from tqdm import tqdm
 
-from posekit import veri
+from posekit import mindspore_train, veri
 
 SETS = ("train", "query", "test")
 
@@ -85,7 +84,7 @@ def write_set(out_dir, name, names, records, preds, maxvals, heatmaps):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.cfg, args.set)
-    set_device(args.device_target, args.device_id)
+    mindspore_train.set_device(args.device_target, args.device_id)
     out_dir = args.output_dir or args.data_dir
     os.makedirs(out_dir, exist_ok=True)
     todo = [s for s in args.sets if os.path.isfile(os.path.join(args.data_dir, f"label_{s}.csv"))]
@@ -96,12 +95,12 @@ def main(argv=None):
         if os.path.exists(target) and not args.overwrite:
             raise SystemExit(f"{target} exists; pass --overwrite to replace it")
     net = get_pose_net(cfg)
-    checkpoint.load_weights(net, args.ckpt_path)
+    CHECKPOINTS.load_weights(net, args.ckpt_path)
     forward = mindspore_forward(net)
     codec = make_codec(cfg)
     for name in todo:
         names, records = set_records(cfg, args.data_dir, name)
-        source = VeRiSource(cfg, records, train=False)
+        source = make_source(cfg, records, train=False)
         dataset = ds.GeneratorDataset(
             source, ["image", "index"], shuffle=False, python_multiprocessing=False,
             num_parallel_workers=max(1, min(cfg.TEST.NUM_WORKERS, os.cpu_count() or 1)),

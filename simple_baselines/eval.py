@@ -16,14 +16,15 @@ import time
 
 import mindspore as ms
 import numpy as np
-from src import checkpoint
 from src.baseline import mean_pose, place
+from src.checkpoint import CHECKPOINTS
 from src.config import get_config
-from src.dataset import build_records, create_dataset, make_codec, read_rgb
+from src.dataset import build_records, create_dataset, make_codec
 from src.pose_resnet import get_pose_net
 from src.predict import gallery, predict_heatmaps
 
 from posekit import coco, modelarts
+from posekit.topdown_samples import read_rgb
 
 
 def parse_args(argv=None):
@@ -162,7 +163,7 @@ def main(argv=None):
         net = None
         if args.ckpt_file:
             net = get_pose_net(cfg)
-            checkpoint.load_network(net, args.ckpt_file)
+            CHECKPOINTS.load_weights(net, args.ckpt_file)
         run(cfg, data_dir, use_gt, out_dir, net, args.bbox_file, args.gallery)
     except (ValueError, FileNotFoundError) as exc:
         sys.exit(f"eval: {exc}")

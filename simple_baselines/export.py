@@ -12,7 +12,7 @@ import sys
 
 import mindspore as ms
 import numpy as np
-from src import checkpoint
+from src.checkpoint import CHECKPOINTS
 from src.config import get_config
 from src.pose_resnet import get_pose_net
 
@@ -34,7 +34,7 @@ def parse_args(argv=None):
 def export(cfg, ckpt_file, file_name, file_format, batch_size=1):
     """Writes file_name + extension; returns its path."""
     net = get_pose_net(cfg)
-    checkpoint.load_network(net, ckpt_file)
+    CHECKPOINTS.load_weights(net, ckpt_file)
     net.set_train(False)
     width, height = cfg.MODEL.IMAGE_SIZE
     dummy = ms.Tensor(np.zeros((batch_size, 3, height, width), np.float32))

@@ -16,13 +16,14 @@ import sys
 import mindspore as ms
 import numpy as np
 from mindspore import nn
-from src import checkpoint
+from src.checkpoint import CHECKPOINTS
 from src.config import get_config
-from src.dataset import make_codec, normalize, read_rgb
+from src.dataset import make_codec
 from src.pose_resnet import get_pose_net
 from src.predict import predict_heatmaps
 
 from posekit import coco, topdown
+from posekit.topdown_samples import normalize, read_rgb
 
 
 def parse_args(argv=None):
@@ -110,7 +111,7 @@ def main(argv=None):
             net = _Exported(args.mindir)
         else:
             net = get_pose_net(cfg)
-            checkpoint.load_network(net, args.ckpt_file)
+            CHECKPOINTS.load_weights(net, args.ckpt_file)
             net.set_train(False)
         image = read_rgb(args.image)
         boxes = parse_boxes(args, image.shape[1], image.shape[0])

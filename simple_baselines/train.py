@@ -14,17 +14,20 @@ import os
 import sys
 
 import mindspore as ms
-import numpy as np
 from mindspore import nn
-from src import checkpoint
+from src.checkpoint import CHECKPOINTS
 from src.config import get_config, save_config
 from src.dataset import create_dataset
 from src.network_with_loss import JointsMSELoss, PoseResNetWithLoss
 from src.pose_resnet import count_params, get_pose_net
 from src.pretrained import load_imagenet_backbone
 
-from posekit import modelarts
-from posekit.progress import Throughput, format_duration
+from posekit import mindspore_train, modelarts
+
+LOG_FORMAT = (
+    "epoch {epoch}/{epochs} step {step}/{steps} loss {loss:.7f} lr {lr:.1e} {speed:.1f} img/s "
+    "ETA {eta}"
+)
 
 
 def parse_args(argv=None):
@@ -47,35 +50,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def get_lr(total_epochs, steps_per_epoch, lr, factor, drop_epochs):
-    """Per-step learning rate from epoch 0; Adam indexes it by its global step (kept on resume)."""
-    epoch = np.arange(total_epochs * steps_per_epoch) // steps_per_epoch
-    drops = np.sum(epoch[:, None] >= np.asarray(drop_epochs)[None, :], axis=1)
-    return (lr * factor**drops).astype(np.float32)
-
-
-def setup_device(args):
-    """-> (rank, group size). Graph mode on the requested device; communication if distributed."""
-    ms.set_context(mode=ms.GRAPH_MODE)
-    if args.run_distribute:
-        ms.set_device(args.device_target)
-        from mindspore.communication import get_group_size, get_rank, init
-
-        init()
-        rank, group = get_rank(), get_group_size()
-        ms.set_auto_parallel_context(
-            parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=group
-        )
-        return rank, group
-    ms.set_device(args.device_target, args.device_id if args.device_target != "CPU" else None)
-    return 0, 1
-
-
-def weights_digest(net):
-    """Sum of |w| over trainable weights: equal on every rank if data-parallel kept them in sync."""
-    return float(sum(np.abs(p.asnumpy()).astype(np.float64).sum() for p in net.trainable_params()))
-
-
 def main(argv=None):
     args = parse_args(argv)
     cfg = get_config(args.config_file, args.set)
@@ -88,15 +62,11 @@ def main(argv=None):
     data_dir, out_dir = modelarts.job_dirs(
         args.enable_modelarts, args.data_url or cfg.DATASET.ROOT, args.train_url
     )
-    rank, group = setup_device(args)
+    rank, group = mindspore_train.setup_device(
+        args.device_target, args.device_id, args.run_distribute
+    )
     ms.set_seed(cfg.GENERAL.TRAIN_SEED)
-    os.makedirs(out_dir, exist_ok=True)
-    existing = checkpoint.list_checkpoints(out_dir)
-    if existing and args.resume is None:
-        sys.exit(
-            f"{out_dir} already holds checkpoints ({os.path.basename(existing[-1])}); "
-            "pass --resume auto to continue that run or choose another --train_url"
-        )
+    existing = CHECKPOINTS.prepare(out_dir, args.resume, "--train_url")
 
     dataset, records = create_dataset(
         cfg, data_dir, train=True, batch_size=cfg.TRAIN.BATCH_SIZE, rank=rank, group_size=group
@@ -119,78 +89,27 @@ def main(argv=None):
         print(f"loaded ImageNet backbone weights from {cfg.MODEL.PRETRAINED}", flush=True)
     print(f"PoseResNet-{cfg.NETWORK.NUM_LAYERS}: {count_params(net) / 1e6:.2f}M parameters")
     end_epoch = cfg.TRAIN.END_EPOCH
-    lr = get_lr(end_epoch, steps_per_epoch, cfg.TRAIN.LR, cfg.TRAIN.LR_FACTOR, cfg.TRAIN.LR_STEP)
+    lr = mindspore_train.multistep_lr(
+        cfg.TRAIN.LR, cfg.TRAIN.LR_FACTOR, cfg.TRAIN.LR_STEP, end_epoch, steps_per_epoch
+    )
     opt = nn.Adam(net.trainable_params(), learning_rate=ms.Tensor(lr))
-    amp_level = args.amp_level or ("O0" if args.device_target == "CPU" else "O2")
-    kwargs = {}
-    if amp_level != "O0":
-        kwargs["loss_scale_manager"] = ms.amp.DynamicLossScaleManager()
-    train_step = ms.amp.build_train_network(
+    train_step = mindspore_train.build_train_step(
         PoseResNetWithLoss(net, JointsMSELoss(cfg.LOSS.USE_TARGET_WEIGHT)),
         opt,
-        level=amp_level,
-        **kwargs,
+        args.amp_level,
+        args.device_target,
     )
-    train_step.set_train()
-
-    begin_epoch = cfg.TRAIN.BEGIN_EPOCH
-    if args.resume:
-        path = args.resume
-        if path == "auto":
-            path = existing[-1] if existing else None
-        if path:
-            params = ms.load_checkpoint(path)
-            if "epoch" not in params:
-                sys.exit(f"{path} is not a training checkpoint of train.py (no epoch recorded)")
-            begin_epoch = int(params.pop("epoch"))
-            params.pop("step", None)
-            # the schedule is rebuilt from the config (END_EPOCH may have grown); Adam's
-            # global step, restored here, picks the right entry
-            params.pop("learning_rate", None)
-            ms.load_param_into_net(train_step, params)
-            print(f"resumed from {path} at epoch {begin_epoch}", flush=True)
+    begin_epoch = CHECKPOINTS.resume(train_step, args.resume, existing, cfg.TRAIN.BEGIN_EPOCH)
     if rank == 0:
         save_config(cfg, os.path.join(out_dir, "config.json"))
 
-    epochs = end_epoch - begin_epoch
-    total_steps = epochs * steps_per_epoch
-    if args.max_steps is not None:
-        total_steps = min(total_steps, args.max_steps)
-    batch = cfg.TRAIN.BATCH_SIZE
-    iterator = dataset.create_tuple_iterator(num_epochs=max(epochs, 1))
-    written = []
-    done, meter = 0, Throughput(total_steps, batch * group)
-    for epoch in range(begin_epoch, end_epoch):
-        if done >= total_steps:
-            break
-        for i, (image, target, weight) in enumerate(iterator):
-            out = train_step(image, target, weight)
-            loss = out[0] if isinstance(out, tuple) else out
-            done += 1
-            if done % args.log_interval == 0 or i + 1 == steps_per_epoch or done == total_steps:
-                loss_value = float(loss.asnumpy())
-                speed, _, eta = meter.update(done)
-                step_lr = lr[min(epoch * steps_per_epoch + i, len(lr) - 1)]
-                print(
-                    f"epoch {epoch + 1}/{end_epoch} step {i + 1}/{steps_per_epoch} "
-                    f"loss {loss_value:.7f} lr {step_lr:.1e} "
-                    f"{speed:.1f} img/s ETA {format_duration(eta)}",
-                    flush=True,
-                )
-                if not np.isfinite(loss_value):
-                    sys.exit(f"loss is {loss_value} at epoch {epoch + 1} step {i + 1}: stopping")
-            if done >= total_steps:
-                break
-        finished = epoch + 1
-        last = finished == end_epoch or done >= total_steps
-        if rank == 0 and (finished % cfg.TRAIN.SAVE_CKPT_EPOCH == 0 or last):
-            path = os.path.join(out_dir, checkpoint.checkpoint_name(finished, steps_per_epoch))
-            checkpoint.save(train_step, path, finished, done)
-            written.append(path)
-            print(f"saved {path}", flush=True)
-            while len(written) > cfg.TRAIN.KEEP_CKPT_MAX:
-                os.remove(written.pop(0))  # only checkpoints this run wrote
-    print(f"rank {rank}: final weights digest {weights_digest(net):.6f}", flush=True)
+    mindspore_train.train_epochs(
+        train_step, dataset, net, checkpoints=CHECKPOINTS, out_dir=out_dir, rank=rank,
+        begin_epoch=begin_epoch, end_epoch=end_epoch, steps_per_epoch=steps_per_epoch, lr=lr,
+        images_per_step=cfg.TRAIN.BATCH_SIZE * group, save_every=cfg.TRAIN.SAVE_CKPT_EPOCH,
+        keep=cfg.TRAIN.KEEP_CKPT_MAX, log_format=LOG_FORMAT, log_interval=args.log_interval,
+        max_steps=args.max_steps,
+    )  # fmt: skip
     if rank == 0:
         if args.enable_modelarts:
             modelarts.upload(out_dir, args.train_url)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
+import shutil
+import socket
+import subprocess
 import sys
 
 # Module text of a stand-in for ModelArts' `moxing`: obs:// URLs are folders under $FAKE_OBS and
@@ -65,3 +69,59 @@ class StandInMoxing:
             return []
         with open(self.log) as f:
             return [tuple(line.rstrip("\n").split(" -> ")) for line in f]
+
+
+def free_port() -> int:
+    """A TCP port of localhost that is free now (for a launcher's master process)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_msrun(args, cwd, log_dir, workers=2, timeout=900):
+    """Runs `args` (a script and its arguments) in `cwd` as `workers` local workers under msrun,
+    MindSpore's launcher (installed next to this interpreter) -> {rank: that worker's log}.
+
+    Fails with the end of msrun's output and of each worker's log when a worker failed.
+    """
+    bin_dir = os.path.dirname(sys.executable)
+    msrun = shutil.which("msrun", path=bin_dir)
+    assert msrun, "msrun comes with mindspore and must sit next to the interpreter"
+    env = dict(os.environ)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")  # workers run this interpreter
+    cmd = [msrun, f"--worker_num={workers}", f"--local_worker_num={workers}"]
+    cmd += [f"--master_port={free_port()}", f"--log_dir={log_dir}", "--join=True", *args]
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    logs = {}
+    for rank in range(workers):
+        path = os.path.join(str(log_dir), f"worker_{rank}.log")
+        if os.path.exists(path):
+            with open(path) as f:
+                logs[rank] = f.read()
+        else:
+            logs[rank] = f"(no {path})"
+    if proc.returncode != 0:
+        tails = [proc.stdout[-2000:] + proc.stderr[-2000:]] + [logs[r][-3000:] for r in logs]
+        raise AssertionError(f"msrun exited with {proc.returncode}:\n" + "\n---\n".join(tails))
+    return logs
+
+
+def check_data_parallel(logs, first_loss):
+    """Checks the worker logs {rank: text} of a data-parallel training run of n ranks: rank r
+    logged "rank r/n: shard r of n"; the first losses (group 1 of the regex `first_loss`) all
+    differ, as the same weights met different shards; the final weights digests
+    (posekit.mindspore_train) are all equal, as averaged gradients keep the replicas identical.
+    """
+    n = len(logs)
+    losses, digests = {}, {}
+    for rank, text in logs.items():
+        shard = f"rank {rank}/{n}: shard {rank} of {n}"
+        assert shard in text, f"rank {rank}: no {shard!r}:\n{text[-3000:]}"
+        found = re.search(first_loss, text)
+        assert found, f"rank {rank}: no line matches {first_loss!r}:\n{text[-3000:]}"
+        losses[rank] = found.group(1)
+        found = re.search(r"final weights digest ([0-9.]+)", text)
+        assert found, f"rank {rank}: no final weights digest:\n{text[-3000:]}"
+        digests[rank] = found.group(1)
+    assert len(set(losses.values())) == n, f"ranks saw the same data: first losses {losses}"
+    assert len(set(digests.values())) == 1, f"replicas drifted apart: digests {digests}"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from src.dataset.dataset import create_dataset
-from src.dataset.veri import VeRiSource, load_records
+from src.dataset.veri import load_records, make_source
 
 from posekit import topdown, veri
 
@@ -21,8 +21,8 @@ def test_records_take_the_whole_image_as_the_box(tiny_veri, tiny_cfg):
 def test_training_samples_are_repeatable_and_weighted_by_visibility(tiny_veri, tiny_cfg):
     root, labels = tiny_veri
     _, records = load_records(tiny_cfg, root, "train")
-    a = VeRiSource(tiny_cfg, records, train=True, seed=5)[2]
-    b = VeRiSource(tiny_cfg, records, train=True, seed=5)[2]
+    a = make_source(tiny_cfg, records, train=True, seed=5)[2]
+    b = make_source(tiny_cfg, records, train=True, seed=5)[2]
     image, target, weight = a
     assert image.shape == (3, 64, 64) and image.dtype == np.float32
     assert target.shape == (36, 16, 16) and weight.shape == (36,)
@@ -39,9 +39,9 @@ def test_flip_augmentation_swaps_the_sides(tiny_veri, tiny_cfg):
     cfg_plain = type(tiny_cfg)(tiny_cfg, DATASET=type(tiny_cfg)(plain))
     cfg_flip = type(tiny_cfg)(tiny_cfg, DATASET=type(tiny_cfg)(flipped))
     rec = [dict(records[0], visible=np.ones(36, np.float32))]
-    image, target, _ = VeRiSource(cfg_plain, rec, train=True)[0]
+    image, target, _ = make_source(cfg_plain, rec, train=True)[0]
     for seed in range(20):  # find a seed whose coin flips the image
-        f_image, f_target, _ = VeRiSource(cfg_flip, rec, train=True, seed=seed)[0]
+        f_image, f_target, _ = make_source(cfg_flip, rec, train=True, seed=seed)[0]
         if not np.array_equal(f_image, image):
             break
     else:

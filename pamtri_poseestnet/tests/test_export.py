@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import TINY
 from src.model.HRNet import get_pose_net
-from src.utils import checkpoint
+from src.utils.checkpoint import CHECKPOINTS
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -20,7 +20,7 @@ def test_onnx_runtime_matches_mindspore(tmp_path, tiny_cfg, tiny_ckpt):
     onnx_path = export.export(tiny_cfg, tiny_ckpt, str(tmp_path / "pose"), "ONNX", batch_size=2)
     mindir_path = export.export(tiny_cfg, tiny_ckpt, str(tmp_path / "pose"), "MINDIR", 2)
     net = get_pose_net(tiny_cfg)
-    checkpoint.load_weights(net, tiny_ckpt)
+    CHECKPOINTS.load_weights(net, tiny_ckpt)
     net.set_train(False)
     x = np.random.default_rng(1).standard_normal((2, 3, 64, 64)).astype(np.float32)
     expected = net(ms.Tensor(x)).asnumpy()

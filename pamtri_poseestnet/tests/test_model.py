@@ -10,7 +10,6 @@ from mindspore import nn
 from src.config import load_config
 from src.loss.loss import JointsMSELoss
 from src.model.HRNet import BN_MOMENTUM, conv_flops, count_params, get_pose_net
-from src.scheduler.lr import get_lr
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +59,6 @@ def test_config_rejects_unknown_keys_and_applies_overrides(tmp_path):
     bad.write_text("MODEL:\n  SIGMAA: 3\n")
     with pytest.raises(ValueError, match=r"bad.yaml: unknown config key MODEL.SIGMAA"):
         load_config(str(bad))
-
-
-def test_learning_rate_drops_at_170_and_200():
-    lr = get_lr(1e-3, 210, 3, [170, 200], 0.1)
-    assert len(lr) == 630
-    assert lr[170 * 3 - 1] == pytest.approx(1e-3) and lr[170 * 3] == pytest.approx(1e-4)
-    assert lr[200 * 3 - 1] == pytest.approx(1e-4) and lr[200 * 3] == pytest.approx(1e-5)
 
 
 def test_joints_mse_loss_is_half_the_weighted_mean_square():

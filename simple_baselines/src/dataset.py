@@ -1,7 +1,8 @@
 """COCO person keypoints as top-down samples: one person box -> warped crop + heatmap targets.
 
-Images are read as RGB with Pillow and normalised with the ImageNet RGB mean/std. (The reference
-read BGR with OpenCV and still normalised with the RGB statistics; ImageNet weights expect RGB.)
+Images are read as RGB and normalised with the ImageNet RGB mean/std. (The reference read BGR
+with OpenCV and still normalised with the RGB statistics; ImageNet weights expect RGB.) The
+sampling itself is posekit.topdown_samples.
 
 Training augmentation as the paper: scale x clip(1 + 0.3 N(0,1), 0.7, 1.3), rotation
 clip(40 N(0,1), -80, 80) with probability 0.6, horizontal flip with probability 0.5. Each sample's
@@ -12,30 +13,11 @@ of parallel workers.
 from __future__ import annotations
 
 import os
-import threading
-from collections import defaultdict
 
 import mindspore.dataset as ds
 import numpy as np
-from PIL import Image
 
-from posekit import coco, topdown
-
-MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-STD = np.array([0.229, 0.224, 0.225], np.float32)
-
-
-def read_rgb(path):
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"image not found: {path}") from None
-
-
-def normalize(crop):
-    """HxWx3 uint8 RGB -> 3xHxW float32 normalised."""
-    return np.ascontiguousarray(((crop.astype(np.float32) / 255.0 - MEAN) / STD).transpose(2, 0, 1))
+from posekit import coco, topdown, topdown_samples
 
 
 def make_codec(cfg):
@@ -92,53 +74,14 @@ def build_records(cfg, root, train, use_gt_bbox=True, bbox_file=None):
     return records
 
 
-class TopDownSource:
-    """Random-access source for GeneratorDataset.
-
-    train: (image, target, target_weight); eval: (image, index) with the record kept host-side.
-    """
-
-    def __init__(self, cfg, records, train, seed=0):
-        self.cfg = cfg
-        self.records = records
-        self.train = train
-        self.seed = seed
-        self.codec = make_codec(cfg)
-        self._visits = defaultdict(int)
-        self._lock = threading.Lock()
-
-    def __len__(self):
-        return len(self.records)
-
-    def _rng(self, index):
-        with self._lock:
-            visit = self._visits[index]
-            self._visits[index] += 1
-        return np.random.default_rng([self.seed, index, visit])
-
-    def __getitem__(self, index):
-        rec = self.records[index]
-        image = read_rgb(rec["image"])
-        center, scale = rec["center"].copy(), rec["scale"].copy()
-        joints, visible = rec["joints"], rec["visible"]
-        if not self.train:
-            crop, _ = self.codec.crop(image, center, scale)
-            return normalize(crop), np.array(index, np.int32)
-        aug = self.cfg.DATASET
-        rng = self._rng(index)
-        sf, rf = aug.SCALE_FACTOR, aug.ROT_FACTOR
-        scale = scale * np.clip(rng.standard_normal() * sf + 1, 1 - sf, 1 + sf)
-        rot = np.clip(rng.standard_normal() * rf, -2 * rf, 2 * rf)
-        rot = rot if rng.uniform() <= aug.ROT_PROB else 0.0
-        if aug.FLIP and rng.uniform() <= 0.5:
-            image = image[:, ::-1]
-            joints, visible = topdown.flip_joints(
-                joints, visible, image.shape[1], self.codec.flip_pairs
-            )
-            center[0] = image.shape[1] - center[0] - 1
-        crop, in_joints = self.codec.crop(image, center, scale, rot, joints)
-        target, weight = self.codec.encode(in_joints, visible)
-        return normalize(crop), target, weight
+def make_source(cfg, records, train, seed=0):
+    """GeneratorDataset source of the records: augmented training samples (image, target,
+    target_weight) or evaluation samples (image, index)."""
+    aug = cfg.DATASET
+    augmentation = topdown_samples.Augmentation(
+        aug.SCALE_FACTOR, aug.ROT_FACTOR, aug.ROT_PROB, aug.FLIP
+    )
+    return topdown_samples.TopDownSource(records, make_codec(cfg), train, augmentation, seed)
 
 
 def create_dataset(
@@ -162,7 +105,7 @@ def create_dataset(
         )
     seed = cfg.GENERAL.DATASET_SEED if seed is None else seed
     ds.config.set_seed(seed)  # the shuffling order (the same on every rank, so shards are disjoint)
-    source = TopDownSource(cfg, records, train, seed)
+    source = make_source(cfg, records, train, seed)
     columns = ["image", "target", "target_weight"] if train else ["image", "index"]
     workers = num_workers or (cfg.TRAIN if train else cfg.TEST).NUM_PARALLEL_WORKERS
     dataset = ds.GeneratorDataset(

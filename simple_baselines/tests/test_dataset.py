@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 from src.config import get_config
-from src.dataset import MEAN, STD, TopDownSource, build_records, create_dataset
+from src.dataset import build_records, create_dataset, make_source
 
 from posekit import topdown
 from posekit.synth import coco as synth
+from posekit.topdown_samples import IMAGENET_MEAN, IMAGENET_STD
 
 SMALL = ["NETWORK.NUM_LAYERS=18", "MODEL.IMAGE_SIZE=[64,96]", "NETWORK.HEATMAP_SIZE=[16,24]"]
 
@@ -34,13 +35,13 @@ def test_unaugmented_targets_decode_to_the_labelled_joints(data):
     cfg = get_config(
         overrides=SMALL + ["DATASET.FLIP=False", "DATASET.SCALE_FACTOR=0", "DATASET.ROT_FACTOR=0"]
     )
-    source = TopDownSource(cfg, build_records(cfg, data, train=True), train=True)
+    source = make_source(cfg, build_records(cfg, data, train=True), train=True)
     image, target, weight = source[0]
     rec = source.records[0]
     assert image.shape == (3, 96, 64) and image.dtype == np.float32
     assert target.shape == (17, 24, 16)
     # normalised RGB: undoing the normalisation gives bytes back
-    restored = image.transpose(1, 2, 0) * STD + MEAN
+    restored = image.transpose(1, 2, 0) * IMAGENET_STD + IMAGENET_MEAN
     assert restored.min() >= -1e-5 and restored.max() <= 1 + 1e-5
     coords, _ = source.codec.decode(target[None], rec["center"][None], rec["scale"][None])
     m = weight > 0
@@ -54,8 +55,8 @@ def test_unaugmented_targets_decode_to_the_labelled_joints(data):
 def test_augmentation_is_seeded_per_sample_and_visit(data):
     cfg = get_config(overrides=SMALL)
     records = build_records(cfg, data, train=True)
-    a = TopDownSource(cfg, records, train=True, seed=7)
-    b = TopDownSource(cfg, records, train=True, seed=7)
+    a = make_source(cfg, records, train=True, seed=7)
+    b = make_source(cfg, records, train=True, seed=7)
     first_a, first_b = a[1], b[1]
     for x, y in zip(first_a, first_b):
         np.testing.assert_array_equal(x, y)
@@ -67,8 +68,8 @@ def test_flip_augmentation_swaps_left_and_right(data):
     # flip only: the flipped sample's left-joint target equals the mirrored right-joint target
     cfg = get_config(overrides=SMALL + ["DATASET.SCALE_FACTOR=0", "DATASET.ROT_FACTOR=0"])
     records = build_records(cfg, data, train=True)
-    source = TopDownSource(cfg, records, train=True, seed=0)
-    plain = TopDownSource(
+    source = make_source(cfg, records, train=True, seed=0)
+    plain = make_source(
         get_config(
             overrides=SMALL
             + ["DATASET.FLIP=False", "DATASET.SCALE_FACTOR=0", "DATASET.ROT_FACTOR=0"]
@@ -105,7 +106,7 @@ def test_shards_are_disjoint_and_cover_the_data(data):
         source = ds.children[0].source
         for _ in ds.create_tuple_iterator(num_epochs=1):
             pass
-        seen[rank] = set(source._visits)
+        seen[rank] = set(source.visits)
     # the sampler pads an odd count by giving one sample to both shards
     assert seen[0] and seen[1] and len(seen[0] & seen[1]) <= n % 2
     assert seen[0] | seen[1] == set(range(n))

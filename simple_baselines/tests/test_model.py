@@ -5,7 +5,6 @@ from mindspore import nn
 from src.config import get_config
 from src.network_with_loss import JointsMSELoss
 from src.pose_resnet import PoseResNet, bn, count_params, get_pose_net
-from train import get_lr
 
 ms.set_context(mode=ms.PYNATIVE_MODE)
 
@@ -65,10 +64,3 @@ def test_joints_mse_loss_hand_worked():
     out2[0, 1] += 100
     loss2 = JointsMSELoss(True)(ms.Tensor(out2), ms.Tensor(tgt), ms.Tensor(w)).asnumpy()
     assert loss2 == pytest.approx(loss, rel=1e-6)
-
-
-def test_lr_schedule_drops_at_90_and_120():
-    lr = get_lr(140, 10, 1e-3, 0.1, [90, 120])
-    assert lr.shape == (1400,)
-    assert lr[899] == pytest.approx(1e-3) and lr[900] == pytest.approx(1e-4)
-    assert lr[1199] == pytest.approx(1e-4) and lr[1200] == pytest.approx(1e-5)

@@ -2,7 +2,6 @@
 and detection boxes, mean-pose baseline), export MINDIR/ONNX with ONNX Runtime parity, infer."""
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -10,17 +9,10 @@ import sys
 import mindspore as ms
 import numpy as np
 import pytest
+from conftest import ROOT, TINY
 
 from posekit.synth import coco as synth
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = [
-    "NETWORK.NUM_LAYERS=18",
-    "MODEL.IMAGE_SIZE=[32,64]",
-    "NETWORK.HEATMAP_SIZE=[8,16]",
-    "NETWORK.NUM_DECONV_FILTERS=[16,16,16]",
-    "TEST.BATCH_SIZE=4",
-]
 LOG_LINE = re.compile(
     r"epoch (\d+)/(\d+) step (\d+)/(\d+) loss [0-9.e-]+ lr [0-9.e+-]+ [0-9.]+ img/s "
     r"ETA \d+:\d\d:\d\d"
@@ -34,29 +26,19 @@ def run(script, *args):
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def train(data, out, *args):
+    """train.py on the CPU with the tiny network, from the COCO folder `data` into `out`."""
+    device = ["--device_target", "CPU", "--data_url", str(data), "--train_url", str(out)]
+    return run("train.py", *device, *args, "--set", *TINY, "TEST.BATCH_SIZE=4")
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pipeline")
     data = tmp / "coco"
     synth.generate(str(data), train=3, val=2, seed=4)
     out = tmp / "run"
-    code, log = run(
-        "train.py",
-        "--device_target",
-        "CPU",
-        "--data_url",
-        str(data),
-        "--train_url",
-        str(out),
-        "--epochs",
-        "1",
-        "--batch_size",
-        "2",
-        "--log_interval",
-        "1",
-        "--set",
-        *TINY,
-    )
+    code, log = train(data, out, "--epochs", "1", "--batch_size", "2", "--log_interval", "1")
     assert code == 0, log[-3000:]
     return data, out, log
 
@@ -70,38 +52,10 @@ def test_train_logs_checkpoints_and_resume(trained):
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["MODEL"]["IMAGE_SIZE"] == [32, 64] and cfg["TRAIN"]["END_EPOCH"] == 1
     # a second run into the same folder must not overwrite the first one's checkpoints
-    code, msg = run(
-        "train.py",
-        "--device_target",
-        "CPU",
-        "--data_url",
-        str(data),
-        "--train_url",
-        str(out),
-        "--epochs",
-        "2",
-        "--set",
-        *TINY,
-    )
+    code, msg = train(data, out, "--epochs", "2")
     assert code != 0 and "--resume auto" in msg
-    code, log2 = run(
-        "train.py",
-        "--device_target",
-        "CPU",
-        "--data_url",
-        str(data),
-        "--train_url",
-        str(out),
-        "--epochs",
-        "2",
-        "--batch_size",
-        "2",
-        "--resume",
-        "auto",
-        "--log_interval",
-        "1",
-        "--set",
-        *TINY,
+    code, log2 = train(
+        data, out, "--epochs", "2", "--batch_size", "2", "--resume", "auto", "--log_interval", "1"
     )
     assert code == 0, log2[-3000:]
     assert "resumed from" in log2 and "at epoch 1" in log2
@@ -191,13 +145,13 @@ def test_export_onnx_parity_and_infer(trained, tmp_path):
         )
         assert code == 0, log[-3000:]
 
-    from src import checkpoint
+    from src.checkpoint import CHECKPOINTS
     from src.config import get_config
     from src.pose_resnet import get_pose_net
 
     ms.set_context(mode=ms.GRAPH_MODE)
     net = get_pose_net(get_config(cfg_file))
-    checkpoint.load_network(net, ckpt)
+    CHECKPOINTS.load_weights(net, ckpt)
     net.set_train(False)
     x = np.random.default_rng(0).normal(size=(1, 3, 64, 32)).astype(np.float32)
     expected = net(ms.Tensor(x)).asnumpy()

@@ -11,7 +11,7 @@ import os
 
 import mindspore.dataset as ds
 
-from src.dataset.veri import VeRiSource, load_records
+from src.dataset.veri import load_records, make_source
 
 
 def create_dataset(cfg, root, train, batch_size=None, rank=0, group_size=1, shuffle=None,
@@ -20,7 +20,7 @@ def create_dataset(cfg, root, train, batch_size=None, rank=0, group_size=1, shuf
     split = cfg.DATASET.TRAIN_SET if train else cfg.DATASET.TEST_SET
     labels, records = load_records(cfg, root, split)
     seed = cfg.GENERAL.DATASET_SEED if seed is None else seed
-    source = VeRiSource(cfg, records, train, seed)
+    source = make_source(cfg, records, train, seed)
     section = cfg.TRAIN if train else cfg.TEST
     dataset = ds.GeneratorDataset(
         source,

@@ -42,9 +42,9 @@ def train_speed(cfg, batch, steps):
     import mindspore as ms
     from mindspore import nn
 
+    from posekit.mindspore_train import set_device
     from src.loss.loss import NetWithLoss
     from src.model.HRNet import conv_flops, count_params, get_pose_net
-    from src.utils.device import set_device
 
     set_device("CPU")
     net = get_pose_net(cfg)

@@ -19,6 +19,7 @@ OPTIONS = {
     "seq_length": (3, "frames per sample (odd, target in the centre); 5 for pose evaluation"),
     "checkpoint_dir": ("", "where checkpoints and TensorBoard summaries go"),
     "learning_rate": (0.0002, "Adam learning rate"),
+    "lr_drop_step": (0, "learning rate / 10 from this step on (0: constant, as the paper)"),
     "beta1": (0.9, "Adam beta1"),
     "max_to_keep": (20, "checkpoints kept"),
     "max_steps": (300000, "training iterations"),

@@ -67,6 +67,16 @@ def build_summaries(model, cfg):
     return tf.compat.v1.summary.merge(summaries)
 
 
+def learning_rate(cfg, global_step):
+    """Constant, as in the paper, unless --lr_drop_step: then / 10 from that step on (short CPU
+    runs at a high rate settle that way)."""
+    if cfg.lr_drop_step <= 0:
+        return cfg.learning_rate
+    return tf.compat.v1.train.piecewise_constant(
+        global_step, [cfg.lr_drop_step], [cfg.learning_rate, 0.1 * cfg.learning_rate]
+    )
+
+
 class TrainingGraph:
     """Everything a training run needs, built in the current default graph."""
 
@@ -78,7 +88,7 @@ class TrainingGraph:
         self.train_vars = train_vars
         self.global_step = tf.compat.v1.train.get_or_create_global_step()
         optimizer = dist.wrap_optimizer(
-            tf.compat.v1.train.AdamOptimizer(cfg.learning_rate, cfg.beta1)
+            tf.compat.v1.train.AdamOptimizer(learning_rate(cfg, self.global_step), cfg.beta1)
         )
         with tf.control_dependencies(update_ops):
             self.train_op = optimizer.minimize(

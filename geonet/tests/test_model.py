@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from geonet_config import config
-from geonet_main import variables_to_train_and_restore
+from geonet_main import learning_rate, variables_to_train_and_restore
 from geonet_model import GeoNetModel
 from utils import multi_scale_intrinsics
 
@@ -100,6 +100,16 @@ def test_config_rejects_bad_options_and_is_read_only():
     assert (cfg.img_height, cfg.img_width, cfg.batch_size, cfg.seq_length) == (128, 416, 4, 3)
     with pytest.raises(AttributeError, match="read-only"):
         cfg.learning_rate = 1.0
+
+
+def test_learning_rate_is_the_papers_constant_unless_a_drop_is_asked_for():
+    assert learning_rate(config(mode="train_rigid"), None) == 0.0002
+    cfg = config(mode="train_rigid", learning_rate=0.002, lr_drop_step=450)
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+        step = tf.compat.v1.placeholder(tf.int64, [])
+        lr = learning_rate(cfg, step)
+        rates = [sess.run(lr, {step: s}) for s in (0, 450, 451, 600)]
+    np.testing.assert_allclose(rates, [0.002, 0.002, 0.0002, 0.0002], rtol=1e-6)
 
 
 def test_rigid_losses_fall_when_fitting_one_rendered_batch(synthetic_kitti):

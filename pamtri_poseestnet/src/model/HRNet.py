@@ -100,22 +100,15 @@ def make_blocks(block, cin, planes, count, stride=1):
 
 
 class Upsample(nn.Cell):
-    """Nearest-neighbour upsampling by an integer factor (as PyTorch's nn.Upsample nearest).
-
-    Each pixel is broadcast to a factor x factor block: on CPU its forward and backward pass run
-    2-3x faster than ResizeNearestNeighbor's, which cost HRNet's 28 fusion upsamplings about a
-    fifth of the training step (README, Performance).
-    """
+    """Nearest-neighbour upsampling by an integer factor (as PyTorch's nn.Upsample nearest)."""
 
     def __init__(self, factor):
         super().__init__()
         self.factor = factor
 
     def construct(self, x):
-        n, c, h, w = x.shape
-        f = self.factor
-        blocks = ops.broadcast_to(x.reshape(n, c, h, 1, w, 1), (n, c, h, f, w, f))
-        return blocks.reshape(n, c, h * f, w * f)
+        h, w = x.shape[2], x.shape[3]
+        return ops.ResizeNearestNeighbor((h * self.factor, w * self.factor))(x)
 
 
 class HighResolutionModule(nn.Cell):

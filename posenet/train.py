@@ -29,6 +29,7 @@ from src.trainer import (
 from src.utils import DEVICES, set_context, setup_logging, str2bool
 
 from posekit import cambridge, modelarts
+from posekit.mindspore_train import multistep_lr
 
 LOG = logging.getLogger("posenet")
 
@@ -46,6 +47,12 @@ def parse_args(argv=None):
     p.add_argument("--max_steps", type=int, default=c["max_steps"])
     p.add_argument("--batch_size", type=int, default=None, help="per device (default 75)")
     p.add_argument("--lr_init", type=float, default=None)
+    p.add_argument(
+        "--lr_drop_step",
+        type=int,
+        default=0,
+        help="learning rate / 10 from this step on (default 0: constant, as the seed)",
+    )
     p.add_argument("--weight_decay", type=float, default=None)
     p.add_argument("--image_size", type=int, default=c["image_size"])
     p.add_argument("--resize_size", type=int, default=c["resize_size"])
@@ -191,7 +198,10 @@ def main(argv=None):
         net.init_position_bias(train_split.positions.mean(axis=0))
     loss = build_loss(args.loss, args.loss_weights)
     with_loss = PoseNetWithLoss(net, loss)
-    optimizer = build_optimizer(with_loss.trainable_params(), args.lr_init, args.weight_decay)
+    lr = args.lr_init
+    if args.lr_drop_step > 0:  # per-step rates; the optimizer's restored step indexes them
+        lr = ms.Tensor(multistep_lr(args.lr_init, 0.1, [args.lr_drop_step], args.max_steps, 1))
+    optimizer = build_optimizer(with_loss.trainable_params(), lr, args.weight_decay)
     train_step = ClippedTrainStep(with_loss, optimizer, args.grad_clip)
     train_step.set_train(True)
 

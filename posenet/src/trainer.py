@@ -101,7 +101,11 @@ def load_for_resume(cell, path):
     if "step" not in params:
         raise ValueError(f"{path}: no 'step' entry; not a checkpoint written by this train.py")
     step = int(params.pop("step").asnumpy())
+    # The rate (a per-step array with --lr_drop_step) comes from this run's flags, which may
+    # train longer; the optimiser's restored global step indexes it.
+    params.pop("learning_rate", None)
     not_loaded, _ = ms.load_param_into_net(cell, params)
+    not_loaded = [n for n in not_loaded if n != "learning_rate"]
     if not_loaded:
         raise ValueError(f"{path}: {len(not_loaded)} parameters missing, e.g. {not_loaded[:3]}")
     return step

@@ -44,6 +44,8 @@ def test_resume_continues_from_saved_step(trained, scene, tmp_path):
             "5",
             "--resume",
             "True",
+            "--lr_drop_step",  # a per-step rate array longer than the saved run's
+            "4",
         ]
     )
     assert "at step 3" in proc.stdout and "step: 4/5" in proc.stdout
@@ -51,6 +53,7 @@ def test_resume_continues_from_saved_step(trained, scene, tmp_path):
     resumed = ms.load_checkpoint(str(ckpt_dir / "train_posenet_Tiny-5.ckpt"))
     before = ms.load_checkpoint(ckpt)
     assert int(resumed["step"].asnumpy()) == 5
+    np.testing.assert_allclose(resumed["learning_rate"].asnumpy()[[3, 4]], [1e-3, 1e-4], rtol=1e-6)
     w = "backbone.conv1.conv.weight"
     assert not np.array_equal(resumed[w].asnumpy(), before[w].asnumpy())
 

@@ -1,8 +1,8 @@
 """posekit: the thin library the Pose Zoo models share (metrics, data sets, rendering).
 
 Pure Python + NumPy so it runs in both the MindSpore (3.11) and TensorFlow 1.15 (3.7) envs. The
-exception is `posekit.mindspore_train` (training loop and checkpoints of the MindSpore top-down
-models): it imports MindSpore, and no other posekit module imports it.
+exception is `posekit.mindspore_train` (device setup, training loop and checkpoints of the
+MindSpore models): it imports MindSpore, and no other posekit module imports it.
 """
 
 __version__ = "0.1.0"

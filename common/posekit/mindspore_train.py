@@ -1,6 +1,6 @@
-"""MindSpore training for the top-down models (pamtri_poseestnet, simple_baselines): device setup,
-the learning-rate schedule, checkpoints (naming, listing, atomic save, resume, strict weight
-loading) and the epoch loop.
+"""MindSpore training for the top-down models (pamtri_poseestnet, simple_baselines) and PoseNet:
+device setup, the learning-rate schedule, checkpoints (naming, listing, atomic save, resume, strict
+weight loading) and the epoch loop (the top-down models; PoseNet counts steps and has its own).
 
 The one posekit module that imports MindSpore. Nothing else in posekit imports it, so posekit stays
 importable in the TensorFlow env; only the MindSpore models (and their tests) use it.
@@ -79,28 +79,43 @@ def build_train_step(net_with_loss, optimizer, amp_level, device_target):
 
 
 class Checkpoints:
-    """One model's checkpoints: `<prefix>-<epoch>_<steps per epoch>.ckpt` in a run's folder.
+    """One model's checkpoints in a run's folder, named by the epoch reached,
+    `<prefix>-<epoch>_<steps per epoch>.ckpt`, or with `per_step` (a model trained for a number of
+    steps rather than epochs) by the step reached, `<prefix>-<step>.ckpt`.
 
-    A training checkpoint holds the training cell (weights and optimizer state) plus the epoch
-    reached under "epoch" and the steps done under `step_key`. `hint` ends the error raised when a
-    checkpoint does not fit the network (which configuration to check).
+    A training checkpoint holds the training cell (weights and optimizer state) plus the steps done
+    under `step_key` and, when named by epoch, the epoch reached under "epoch". `hint` ends the
+    error raised when a checkpoint does not fit the network (which configuration to check).
     """
 
     # parameters of a training cell whose loss wrapper prefixes its child: network.<model param>
     TRAIN_PREFIX = "network."
 
-    def __init__(self, prefix, step_key, hint):
+    def __init__(self, prefix, step_key, hint, per_step=False):
         self.prefix = prefix
         self.step_key = step_key
         self.hint = hint
-        self._name = re.compile("^" + re.escape(prefix) + r"-(\d+)_(\d+)\.ckpt$")
+        self.per_step = per_step
+        # the entry a checkpoint is named and resumed by
+        self.counter = step_key if per_step else "epoch"
+        numbers = r"(\d+)" if per_step else r"(\d+)_(\d+)"
+        self._name = re.compile("^" + re.escape(prefix) + "-" + numbers + r"\.ckpt$")
 
-    def name(self, epoch, steps_per_epoch):
-        return f"{self.prefix}-{epoch}_{steps_per_epoch}.ckpt"
+    def name(self, count, steps_per_epoch=None):
+        """File name of the checkpoint at epoch `count` of `steps_per_epoch` steps, or with
+        per_step at step `count` (no steps per epoch)."""
+        if self.per_step != (steps_per_epoch is None):
+            raise ValueError(
+                f"{self.prefix} checkpoints are named by "
+                + ("step alone" if self.per_step else "epoch and steps per epoch")
+            )
+        if self.per_step:
+            return f"{self.prefix}-{count}.ckpt"
+        return f"{self.prefix}-{count}_{steps_per_epoch}.ckpt"
 
     def list(self, folder):
-        """This model's checkpoints in `folder`, oldest epoch first (temporary .part files left by
-        an interrupted save are not listed)."""
+        """This model's checkpoints in `folder`, oldest first (temporary .part files left by an
+        interrupted save are not listed)."""
         found = []
         for path in glob.glob(os.path.join(folder, self.prefix + "-*.ckpt")):
             m = self._name.match(os.path.basename(path))
@@ -120,35 +135,44 @@ class Checkpoints:
             )
         return existing
 
-    def save(self, train_cell, path, epoch, step):
-        """Weights, optimizer state, epoch and step; written under a temporary name and renamed, so
-        an interrupted save never leaves a broken checkpoint."""
+    def save(self, train_cell, path, step, epoch=None):
+        """Weights, optimizer state, step and (named by epoch) epoch; written under a temporary
+        name and renamed, so an interrupted save never leaves a broken checkpoint."""
+        counts = {} if self.per_step else {"epoch": int(epoch)}
+        counts[self.step_key] = int(step)
         part = path[: -len(".ckpt")] + ".part.ckpt"  # save_checkpoint insists on the .ckpt suffix
-        ms.save_checkpoint(
-            train_cell, part, append_dict={"epoch": int(epoch), self.step_key: int(step)}
-        )
+        ms.save_checkpoint(train_cell, part, append_dict=counts)
         os.replace(part, path)
 
-    def resume(self, train_cell, resume, existing, begin_epoch):
-        """Restores the training cell from `resume` (a path, or "auto": the latest of `existing`)
-        -> the epoch to start from (`begin_epoch` when there is nothing to resume)."""
-        path = existing[-1] if resume == "auto" and existing else resume
-        if not path or path == "auto":
-            return begin_epoch
+    def restore(self, train_cell, path):
+        """Loads the training checkpoint `path` into the training cell (each saved parameter must
+        belong to it) -> the epoch it reached (with per_step, the step)."""
         params = ms.load_checkpoint(path)
-        if "epoch" not in params:
-            sys.exit(f"{path} is not a training checkpoint of train.py (no epoch recorded)")
-        epoch = int(params.pop("epoch").asnumpy())
+        if self.counter not in params:
+            sys.exit(
+                f"{path} is not a training checkpoint of train.py (no {self.counter} recorded)"
+            )
+        count = int(params.pop(self.counter).asnumpy())
         params.pop(self.step_key, None)
-        # the schedule comes from this run's config (END_EPOCH may have grown); the optimizer's
+        # the rate comes from this run's settings (which may train longer); the optimizer's
         # restored global step indexes into it
         params.pop("learning_rate", None)
         not_loaded, _ = ms.load_param_into_net(train_cell, params)
         not_loaded = [n for n in not_loaded if n != "learning_rate"]
         if not_loaded:
             sys.exit(f"{path}: {len(not_loaded)} parameters not in this model: {not_loaded[:3]}")
-        print(f"resumed from {path} at epoch {epoch}", flush=True)
-        return epoch
+        return count
+
+    def resume(self, train_cell, resume, existing, begin):
+        """Restores the training cell from `resume` (a path, or "auto": the latest of `existing`)
+        -> the epoch (with per_step, the step) to start from, `begin` when there is nothing to
+        resume."""
+        path = existing[-1] if resume == "auto" and existing else resume
+        if not path or path == "auto":
+            return begin
+        count = self.restore(train_cell, path)
+        print(f"resumed from {path} at {self.counter} {count}", flush=True)
+        return count
 
     def load_weights(self, net, path):
         """Loads the network's weights from a training checkpoint (optimizer state ignored) or a
@@ -232,7 +256,7 @@ def train_epochs(
         last = finished == end_epoch or done >= total_steps
         if rank == 0 and (finished % save_every == 0 or last):
             path = os.path.join(out_dir, checkpoints.name(finished, steps_per_epoch))
-            checkpoints.save(train_step, path, finished, done)
+            checkpoints.save(train_step, path, done, epoch=finished)
             written.append(path)
             print(f"saved {path}", flush=True)
             while len(written) > keep:

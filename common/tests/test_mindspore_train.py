@@ -28,12 +28,12 @@ class WithLoss(nn.Cell):
         return ((self.network(x) - y) ** 2).mean()
 
 
-def tiny(seed=0):
+def tiny(seed=0, rate=0.01):
     """-> (bare network, training cell, per-step learning rates) for 2 steps per epoch."""
     mt.set_device("CPU")
     ms.set_seed(seed)
     net = nn.Dense(3, 2)
-    lr = np.full(10, 0.01, np.float32)
+    lr = np.full(10, rate, np.float32)
     opt = nn.Adam(net.trainable_params(), learning_rate=ms.Tensor(lr))
     return net, mt.build_train_step(WithLoss(net), opt, None, "CPU"), lr
 
@@ -123,6 +123,39 @@ def test_non_finite_loss_stops(tmp_path):
     net, step, lr = tiny()
     with pytest.raises(SystemExit, match="loss is nan at epoch 1 step 1: stopping"):
         train(net, step, lr, tmp_path, nan=True)
+
+
+def test_per_step_checkpoints_are_named_saved_and_restored_by_step(tmp_path):
+    steps = mt.Checkpoints("Tiny", step_key="step", hint="is it a Tiny checkpoint?", per_step=True)
+    assert steps.name(30) == "Tiny-30.ckpt"
+    with pytest.raises(ValueError, match="named by step alone"):
+        steps.name(3, 10)
+    with pytest.raises(ValueError, match="named by epoch and steps per epoch"):
+        CKPTS.name(3)
+    for name in ("Tiny-3_2.ckpt", "Tiny-7.part.ckpt", "Tiny-x.ckpt"):  # epoch-named, temporary
+        (tmp_path / name).write_bytes(b"")
+    net, step, lr = tiny()
+    step(*next(batches().create_tuple_iterator()))
+    for n in (10, 7):
+        steps.save(step, str(tmp_path / steps.name(n)), n)
+    assert [os.path.basename(p) for p in steps.list(str(tmp_path))] == [
+        "Tiny-7.ckpt",
+        "Tiny-10.ckpt",
+    ]
+    saved = ms.load_checkpoint(str(tmp_path / "Tiny-10.ckpt"))
+    assert int(saved["step"].asnumpy()) == 10 and "epoch" not in saved
+    np.testing.assert_array_equal(saved["learning_rate"].asnumpy(), lr)
+
+    net2, step2, _ = tiny(seed=1, rate=0.5)
+    assert steps.restore(step2, str(tmp_path / "Tiny-10.ckpt")) == 10
+    for a, b in zip(net.trainable_params(), net2.trainable_params()):
+        np.testing.assert_array_equal(a.asnumpy(), b.asnumpy())
+    # the rate is this run's, not the saved one
+    rate = {p.name: p for p in step2.get_parameters()}["learning_rate"]
+    np.testing.assert_array_equal(rate.asnumpy(), 0.5)
+    with pytest.raises(SystemExit, match=r"Tiny-3_2.ckpt is not a training .* \(no step recorded"):
+        ms.save_checkpoint(net, str(tmp_path / "Tiny-3_2.ckpt"), append_dict={"epoch": 3})
+        steps.restore(step2, str(tmp_path / "Tiny-3_2.ckpt"))
 
 
 def test_resume_needs_a_training_checkpoint(tmp_path):

@@ -19,17 +19,11 @@ from src.dataset import create_posenet_dataset, prepare_mindrecord, shard_finger
 from src.loss import PoseNetWithLoss, build_loss
 from src.posenet import PoseNet, count_parameters
 from src.pretrained import load_pretrained
-from src.trainer import (
-    CheckpointManager,
-    ClippedTrainStep,
-    Progress,
-    build_optimizer,
-    load_for_resume,
-)
+from src.trainer import ClippedTrainStep, Progress, build_optimizer
 from src.utils import DEVICES, set_context, setup_logging, str2bool
 
 from posekit import cambridge, modelarts
-from posekit.mindspore_train import multistep_lr
+from posekit.mindspore_train import Checkpoints, multistep_lr
 
 LOG = logging.getLogger("posenet")
 
@@ -205,18 +199,23 @@ def main(argv=None):
     train_step = ClippedTrainStep(with_loss, optimizer, args.grad_clip)
     train_step.set_train(True)
 
-    manager = CheckpointManager(
-        args.checkpoint_dir, f"train_posenet_{args.dataset}", args.keep_checkpoint_max
+    checkpoints = Checkpoints(
+        f"train_posenet_{args.dataset}",
+        step_key="step",
+        hint="is it a PoseNet checkpoint?",
+        per_step=True,
     )
+    existing = checkpoints.list(args.checkpoint_dir)
     start_step = 0
     if args.resume:
-        latest = manager.latest()
-        if latest is None:
+        if not existing:
             LOG.info("--resume: no checkpoint in %s, starting from step 0", args.checkpoint_dir)
         else:
-            start_step = load_for_resume(train_step, latest)
-            LOG.info("resumed from %s at step %d", latest, start_step)
+            start_step = checkpoints.restore(train_step, existing[-1])
+            LOG.info("resumed from %s at step %d", existing[-1], start_step)
     save = args.save_checkpoint and rank == 0
+    if save:
+        os.makedirs(args.checkpoint_dir, exist_ok=True)
 
     LOG.info(
         "training %d steps per rank on %d rank(s), batch %d per rank, %d steps per epoch",
@@ -257,7 +256,13 @@ def main(argv=None):
                 raise FloatingPointError(f"step {step}: loss is {last_loss}; lower --lr_init")
             progress.log(step, last_loss)
         if save and (step % args.save_checkpoint_steps == 0 or step == total_steps):
-            LOG.info("saved %s", manager.save(train_step, step))
+            path = os.path.join(args.checkpoint_dir, checkpoints.name(step))
+            checkpoints.save(train_step, path, step)
+            if args.keep_checkpoint_max > 0:
+                # the newest N of this scene's checkpoints, a resumed run's earlier ones included
+                for old in checkpoints.list(args.checkpoint_dir)[: -args.keep_checkpoint_max]:
+                    os.remove(old)
+            LOG.info("saved %s", path)
     seconds = time.time() - start
     LOG.info(
         "Train success! %d steps in %.1f s (%.1f images/s per rank)",
@@ -268,7 +273,13 @@ def main(argv=None):
     LOG.info("rank %d final weights sha256 %s", rank, weights_digest(net))
     if args.enable_modelarts:
         modelarts.upload(output_root, args.train_url)
-    return {"rank": rank, "steps": step, "loss": last_loss, "checkpoint": manager.latest()}
+    saved = checkpoints.list(args.checkpoint_dir)
+    return {
+        "rank": rank,
+        "steps": step,
+        "loss": last_loss,
+        "checkpoint": saved[-1] if saved else None,
+    }
 
 
 if __name__ == "__main__":

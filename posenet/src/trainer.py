@@ -1,11 +1,8 @@
-"""Training machinery: the clipped train step, checkpoints kept N at a time, resume, progress."""
+"""Training machinery: the clipped train step, the optimiser, progress (checkpoints:
+posekit.mindspore_train.Checkpoints)."""
 
-import glob
 import logging
-import os
-import re
 
-import mindspore as ms
 from mindspore import nn, ops
 
 from posekit.progress import Throughput, format_duration
@@ -53,62 +50,6 @@ def build_optimizer(params, lr, weight_decay):
     ]
     groups = [g for g in groups if g["params"]]
     return nn.Adagrad(groups, learning_rate=lr)
-
-
-class CheckpointManager:
-    """Writes `<prefix>-<step>.ckpt` atomically and keeps the newest `keep` of them.
-
-    Only files matching this run's prefix and pattern are ever removed; anything else in the
-    directory is left alone.
-    """
-
-    def __init__(self, directory, prefix, keep=10):
-        self.directory = directory
-        self.prefix = prefix
-        self.keep = int(keep)
-        self.pattern = re.compile(re.escape(prefix) + r"-(\d+)\.ckpt$")
-
-    def list(self):
-        """[(step, path)] of this prefix's checkpoints, oldest first."""
-        found = []
-        for path in glob.glob(os.path.join(self.directory, self.prefix + "-*.ckpt")):
-            m = self.pattern.search(os.path.basename(path))
-            if m:
-                found.append((int(m.group(1)), path))
-        return sorted(found)
-
-    def latest(self):
-        found = self.list()
-        return found[-1][1] if found else None
-
-    def save(self, cell, step, extra=None):
-        os.makedirs(self.directory, exist_ok=True)
-        path = os.path.join(self.directory, f"{self.prefix}-{step}.ckpt")
-        tmp = os.path.join(self.directory, f".{self.prefix}-{step}.tmp.ckpt")
-        append = {"step": int(step)}
-        append.update(extra or {})
-        ms.save_checkpoint(cell, tmp, append_dict=append)
-        os.replace(tmp, path)
-        if self.keep > 0:
-            for _, old in self.list()[: -self.keep]:
-                os.remove(old)
-        return path
-
-
-def load_for_resume(cell, path):
-    """Load net + optimiser state into the train cell; returns the step stored with them."""
-    params = ms.load_checkpoint(path)
-    if "step" not in params:
-        raise ValueError(f"{path}: no 'step' entry; not a checkpoint written by this train.py")
-    step = int(params.pop("step").asnumpy())
-    # The rate (a per-step array with --lr_drop_step) comes from this run's flags, which may
-    # train longer; the optimiser's restored global step indexes it.
-    params.pop("learning_rate", None)
-    not_loaded, _ = ms.load_param_into_net(cell, params)
-    not_loaded = [n for n in not_loaded if n != "learning_rate"]
-    if not_loaded:
-        raise ValueError(f"{path}: {len(not_loaded)} parameters missing, e.g. {not_loaded[:3]}")
-    return step
 
 
 class Progress:

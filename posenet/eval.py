@@ -15,9 +15,10 @@ import numpy as np
 from src import plots
 from src.config import POSENET_ROOT, common_config, dataset_config
 from src.dataset import create_posenet_dataset, prepare_mindrecord
-from src.utils import DEVICES, load_predictor, set_context, setup_logging
+from src.utils import DEVICES, load_predictor, setup_logging
 
 from posekit import cambridge
+from posekit.mindspore_train import set_device
 
 LOG = logging.getLogger("posenet")
 
@@ -62,7 +63,7 @@ def predict(predictor, record, batch_size, image_size):
 def main(argv=None):
     args = parse_args(argv)
     device_id = args.device_id if args.device_id is not None else int(os.getenv("DEVICE_ID", "0"))
-    set_context(args.device_target, device_id)
+    set_device(args.device_target, device_id)
     setup_logging()
     record = prepare_mindrecord(
         args.dataset_path, "test", args.mindrecord_dir, args.dataset, args.resize_size

@@ -9,7 +9,9 @@ import os
 import mindspore as ms
 import numpy as np
 from src.config import common_config
-from src.utils import DEVICES, load_predictor, set_context
+from src.utils import DEVICES, load_predictor
+
+from posekit.mindspore_train import set_device
 
 
 def parse_args(argv=None):
@@ -26,7 +28,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    set_context(args.device_target, args.device_id)
+    set_device(args.device_target, args.device_id)
     predictor = load_predictor(args.ckpt_path, args.image_size)
     dummy = ms.Tensor(np.zeros((args.batch_size, 3, args.image_size, args.image_size), np.float32))
     ms.export(predictor, dummy, file_name=args.file_name, file_format=args.file_format)

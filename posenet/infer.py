@@ -45,9 +45,11 @@ class OnnxRunner:
 class MindSporeRunner:
     def __init__(self, args):
         import mindspore as ms
-        from src.utils import load_predictor, set_context
+        from src.utils import load_predictor
 
-        set_context(args.device_target, 0)
+        from posekit.mindspore_train import set_device
+
+        set_device(args.device_target, 0)
         self.ms = ms
         if args.model:
             self.net = ms.nn.GraphCell(ms.load(args.model))

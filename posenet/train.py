@@ -20,10 +20,10 @@ from src.loss import PoseNetWithLoss, build_loss
 from src.posenet import PoseNet, count_parameters
 from src.pretrained import load_pretrained
 from src.trainer import ClippedTrainStep, Progress, build_optimizer
-from src.utils import DEVICES, set_context, setup_logging, str2bool
+from src.utils import DEVICES, setup_logging, str2bool
 
 from posekit import cambridge, modelarts
-from posekit.mindspore_train import Checkpoints, multistep_lr
+from posekit.mindspore_train import Checkpoints, multistep_lr, setup_device
 
 LOG = logging.getLogger("posenet")
 
@@ -86,20 +86,6 @@ def parse_args(argv=None):
     return args
 
 
-def init_distributed(args):
-    """(rank, rank_size); sets up data-parallel gradients when --run_distribute True."""
-    if not args.run_distribute:
-        return 0, 1
-    from mindspore.communication import get_group_size, get_rank, init
-
-    init()
-    rank, size = get_rank(), get_group_size()
-    ms.set_auto_parallel_context(
-        parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=size
-    )
-    return rank, size
-
-
 def weights_digest(net):
     """sha256 prefix of the trainable parameters (name order): equal on every rank when the
     gradients are all-reduced. BatchNorm moving statistics are left out: each rank accumulates
@@ -114,8 +100,8 @@ def weights_digest(net):
 def main(argv=None):
     args = parse_args(argv)
     device_id = args.device_id if args.device_id is not None else int(os.getenv("DEVICE_ID", "0"))
-    set_context(args.device_target, device_id)
-    rank, rank_size = init_distributed(args)
+    # data parallel: the launcher's DEVICE_ID (msrun: the local rank) picks the device
+    rank, rank_size = setup_device(args.device_target, device_id, args.run_distribute)
     setup_logging(rank)
     ms.set_seed(args.seed)
     np.random.seed(args.seed)

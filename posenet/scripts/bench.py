@@ -54,10 +54,10 @@ def main():
     from src.posenet import PoseNet, PoseNetPredictor, forward_macs
     from src.trainer import ClippedTrainStep, build_optimizer
 
+    from posekit.mindspore_train import set_device
     from posekit.synth import cambridge as synth
 
-    ms.set_context(mode=ms.GRAPH_MODE)
-    ms.set_device("CPU")
+    set_device("CPU")
     ms.set_seed(1)
     size, batch = args.image_size, args.batch_size
     result = {"image_size": size, "batch_size": batch}

@@ -1,4 +1,5 @@
-"""Command-line and context helpers shared by train.py, eval.py, export.py and infer.py."""
+"""Command-line, logging and predictor-loading helpers shared by train.py, eval.py, export.py and
+infer.py (device setup: posekit.mindspore_train.set_device)."""
 
 import argparse
 import logging
@@ -22,14 +23,6 @@ def str2bool(text):
 def setup_logging(rank=0):
     fmt = f"%(asctime)s [rank {rank}] %(message)s" if rank else "%(asctime)s %(message)s"
     logging.basicConfig(level=logging.INFO, format=fmt, stream=sys.stdout, force=True)
-
-
-def set_context(device_target, device_id=None):
-    """Graph mode on the requested device (device_id ignored on CPU)."""
-    ms.set_context(mode=ms.GRAPH_MODE)
-    ms.set_device(
-        device_target, device_id if device_target != "CPU" and device_id is not None else None
-    )
 
 
 def load_predictor(ckpt_path, image_size):

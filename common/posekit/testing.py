@@ -106,17 +106,17 @@ def run_msrun(args, cwd, log_dir, workers=2, timeout=900):
     return logs
 
 
-def check_data_parallel(logs, first_loss):
+def check_data_parallel(logs, first_loss, shard="rank {rank}/{n}: shard {rank} of {n}"):
     """Checks the worker logs {rank: text} of a data-parallel training run of n ranks: rank r
-    logged "rank r/n: shard r of n"; the first losses (group 1 of the regex `first_loss`) all
-    differ, as the same weights met different shards; the final weights digests
+    logged `shard` (formatted with rank and n); the first losses (group 1 of the regex
+    `first_loss`) all differ, as the same weights met different shards; the final weights digests
     (posekit.mindspore_train) are all equal, as averaged gradients keep the replicas identical.
     """
     n = len(logs)
     losses, digests = {}, {}
     for rank, text in logs.items():
-        shard = f"rank {rank}/{n}: shard {rank} of {n}"
-        assert shard in text, f"rank {rank}: no {shard!r}:\n{text[-3000:]}"
+        shard_line = shard.format(rank=rank, n=n)
+        assert shard_line in text, f"rank {rank}: no {shard_line!r}:\n{text[-3000:]}"
         found = re.search(first_loss, text)
         assert found, f"rank {rank}: no line matches {first_loss!r}:\n{text[-3000:]}"
         losses[rank] = found.group(1)

@@ -28,6 +28,14 @@ def test_check_data_parallel_accepts_sharded_runs_in_sync():
     check_data_parallel({0: log(0, "0.5", "12.25"), 1: log(1, "0.7", "12.25")}, PATTERN)
 
 
+def test_check_data_parallel_takes_another_shard_line():
+    logs = {r: log(r, loss, "3.0").replace(f"rank {r}/2: shard", f"rank {r}/2 reads shard")
+            for r, loss in ((0, "0.5"), (1, "0.7"))}  # fmt: skip
+    check_data_parallel(logs, PATTERN, shard="rank {rank}/{n} reads shard {rank} of {n}")
+    with pytest.raises(AssertionError, match="rank 0: no 'rank 0/2: shard 0 of 2'"):
+        check_data_parallel(logs, PATTERN)
+
+
 @pytest.mark.parametrize(
     "logs, message",
     [

@@ -7,7 +7,6 @@ per device with RANK_TABLE_FILE (Ascend): see scripts/run_distribute_train*.sh.
 """
 
 import argparse
-import hashlib
 import logging
 import os
 import time
@@ -23,7 +22,7 @@ from src.trainer import ClippedTrainStep, Progress, build_optimizer
 from src.utils import DEVICES, setup_logging, str2bool
 
 from posekit import cambridge, modelarts
-from posekit.mindspore_train import Checkpoints, multistep_lr, setup_device
+from posekit.mindspore_train import Checkpoints, multistep_lr, setup_device, weights_digest
 
 LOG = logging.getLogger("posenet")
 
@@ -84,17 +83,6 @@ def parse_args(argv=None):
     if args.resize_size < args.image_size:
         p.error(f"--resize_size {args.resize_size} must be >= --image_size {args.image_size}")
     return args
-
-
-def weights_digest(net):
-    """sha256 prefix of the trainable parameters (name order): equal on every rank when the
-    gradients are all-reduced. BatchNorm moving statistics are left out: each rank accumulates
-    them from its own batches (rank 0's are the ones saved)."""
-    h = hashlib.sha256()
-    for p in sorted(net.trainable_params(), key=lambda p: p.name):
-        h.update(p.name.encode())
-        h.update(p.asnumpy().tobytes())
-    return h.hexdigest()[:16]
 
 
 def main(argv=None):
@@ -256,7 +244,9 @@ def main(argv=None):
         seconds,
         (step - start_step) * args.batch_size / max(seconds, 1e-9),
     )
-    LOG.info("rank %d final weights sha256 %s", rank, weights_digest(net))
+    # equal on every rank when the gradients are all-reduced (trainable weights only: BatchNorm
+    # moving statistics stay per rank, rank 0's are saved)
+    LOG.info("rank %d: final weights digest %.6f", rank, weights_digest(net))
     if args.enable_modelarts:
         modelarts.upload(output_root, args.train_url)
     saved = checkpoints.list(args.checkpoint_dir)

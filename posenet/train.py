@@ -18,11 +18,12 @@ from src.dataset import create_posenet_dataset, prepare_mindrecord, shard_finger
 from src.loss import PoseNetWithLoss, build_loss
 from src.posenet import PoseNet, count_parameters
 from src.pretrained import load_pretrained
-from src.trainer import ClippedTrainStep, Progress, build_optimizer
+from src.trainer import ClippedTrainStep, build_optimizer
 from src.utils import DEVICES, setup_logging, str2bool
 
 from posekit import cambridge, modelarts
 from posekit.mindspore_train import Checkpoints, multistep_lr, setup_device, weights_digest
+from posekit.progress import Throughput, format_duration
 
 LOG = logging.getLogger("posenet")
 
@@ -198,7 +199,7 @@ def main(argv=None):
         args.batch_size,
         steps_per_epoch,
     )
-    progress = Progress(total_steps, start_step, args.batch_size, rank_size, steps_per_epoch)
+    meter = Throughput(total_steps, args.batch_size, start_step)
     if start_step:
         # Continue with a different shuffle from the one the interrupted run had begun.
         dataset = create_posenet_dataset(
@@ -223,12 +224,22 @@ def main(argv=None):
         if step == start_step + 1:
             loss_value.asnumpy()
             LOG.info("step %d done (graph compiled) after %.1f s", step, time.time() - start)
-            progress.restart(step)
+            meter.restart(step)  # the rate leaves out the compilation
         if step % args.log_interval == 0 or step == total_steps:
             last_loss = float(loss_value.asnumpy())
             if not np.isfinite(last_loss):
                 raise FloatingPointError(f"step {step}: loss is {last_loss}; lower --lr_init")
-            progress.log(step, last_loss)
+            rate, _, eta = meter.update(step)
+            LOG.info(
+                "epoch: %d step: %d/%d, loss is %.4f, %.1f images/s (%.1f all ranks), ETA %s",
+                (step - 1) // steps_per_epoch + 1,
+                step,
+                total_steps,
+                last_loss,
+                rate,
+                rate * rank_size,
+                format_duration(eta),
+            )
         if save and (step % args.save_checkpoint_steps == 0 or step == total_steps):
             path = os.path.join(args.checkpoint_dir, checkpoints.name(step))
             checkpoints.save(train_step, path, step)

@@ -1,13 +1,7 @@
-"""Training machinery: the clipped train step, the optimiser, progress (checkpoints:
-posekit.mindspore_train.Checkpoints)."""
-
-import logging
+"""Training machinery: the clipped train step and the optimiser (checkpoints:
+posekit.mindspore_train.Checkpoints, progress: posekit.progress.Throughput)."""
 
 from mindspore import nn, ops
-
-from posekit.progress import Throughput, format_duration
-
-LOG = logging.getLogger("posenet")
 
 _clip = ops.MultitypeFuncGraph("clip")
 
@@ -50,31 +44,3 @@ def build_optimizer(params, lr, weight_decay):
     ]
     groups = [g for g in groups if g["params"]]
     return nn.Adagrad(groups, learning_rate=lr)
-
-
-class Progress:
-    """Log lines with step, loss, images/s (this rank and all ranks) and ETA."""
-
-    def __init__(self, total_steps, start_step, batch_size, rank_size, steps_per_epoch):
-        self.meter = Throughput(total_steps, batch_size, start_step)
-        self.ranks = rank_size
-        self.steps_per_epoch = max(1, steps_per_epoch)
-
-    def restart(self, step):
-        """Measure from `step` on (called after the first step, which compiles the graph)."""
-        self.meter.restart(step)
-
-    def log(self, step, loss):
-        rate, _, eta = self.meter.update(step)
-        epoch = (step - 1) // self.steps_per_epoch + 1
-        LOG.info(
-            "epoch: %d step: %d/%d, loss is %.4f, %.1f images/s (%.1f all ranks), ETA %s",
-            epoch,
-            step,
-            self.meter.total,
-            loss,
-            rate,
-            rate * self.ranks,
-            format_duration(eta),
-        )
-        return rate

@@ -30,6 +30,18 @@ def test_w32_matches_the_paper(w32):
     assert conv_flops(net, (192, 256)) / 2e9 == pytest.approx(7.65, abs=0.01)
 
 
+def test_conv_flops_equal_pytorchs_flop_counter_on_an_independent_hrnet(w32):
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    from torch_hrnet import PoseHRNet
+
+    cfg, net = w32
+    model = PoseHRNet(cfg.MODEL.NUM_JOINTS, cfg.MODEL.EXTRA).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, 256, 192))
+    assert conv_flops(net, (192, 256)) == counter.get_total_flops()
+
+
 def test_every_batchnorm_uses_the_pytorch_equivalent_momentum(w32):
     _, net = w32
     bns = [c for _, c in net.cells_and_names() if isinstance(c, nn.BatchNorm2d)]

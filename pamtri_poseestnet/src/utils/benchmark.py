@@ -9,7 +9,12 @@ python src/utils/benchmark.py --data_dir D --out OUT_JSON [--cfg config.yaml] [-
 - flop_utilisation: train_images_per_s x model_gflop_per_image_train / peak_gflops;
 - pipeline_images_per_s: the training input pipeline alone (decode, augment, targets), with
   TRAIN.NUM_WORKERS threads, over the synthetic images in --data_dir;
-- pipeline_to_train_ratio: pipeline_images_per_s / train_images_per_s (>= 2: data never waits).
+- pipeline_to_train_ratio: pipeline_images_per_s / train_images_per_s (>= 2: data never waits);
+- conv3x3_gflops_mindspore: the rate of a training step of chained 3x3 convolutions (no
+  BatchNorm, no ReLU) at each branch's width and resolution, i.e. the most the framework's
+  convolution kernels give the model's bulk (HRNet spreads its FLOPs evenly over the branches);
+- conv3x3_gflops_torch: the same convolutions in PyTorch's CPU kernels, when torch imports (a test
+  dependency here), to tell the framework's kernels from the model.
 All numbers come from this one run.
 """
 
@@ -73,6 +78,87 @@ def train_speed(cfg, batch, steps):
     }
 
 
+CHAIN = 8  # convolutions per chain: enough to amortise a step's fixed cost
+
+
+def branch_shapes(cfg):
+    """(channels, height, width) of each stage-4 branch: 1/4 of the input, halved per branch."""
+    w, h = cfg.MODEL.IMAGE_SIZE
+    channels = cfg.MODEL.EXTRA["STAGE4"]["NUM_CHANNELS"]
+    return [(c, h // (4 * 2**b), w // (4 * 2**b)) for b, c in enumerate(channels)]
+
+
+def chain_gflop(c, h, w, batch):
+    return 3 * 2 * c * c * 9 * h * w * batch * CHAIN / 1e9
+
+
+def _time_steps(steps, step, *args):
+    """Seconds per call of step(*args), after a compilation call and a warm-up call."""
+    step(*args)
+    step(*args)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(*args)
+    return (time.perf_counter() - start) / steps
+
+
+def conv_rates_mindspore(shapes, batch, steps):
+    import mindspore as ms
+    from mindspore import nn, ops
+
+    from posekit.mindspore_train import set_device
+
+    set_device("CPU")  # graph mode, as the model's training step
+
+    class Chain(nn.Cell):
+        def __init__(self, c):
+            super().__init__()
+            self.convs = nn.SequentialCell(
+                [
+                    nn.Conv2d(c, c, 3, pad_mode="pad", padding=1, has_bias=False)
+                    for _ in range(CHAIN)
+                ]
+            )
+
+        def construct(self, x):
+            y = self.convs(x)
+            return ops.mean(y * y)
+
+    rates = {}
+    for c, h, w in shapes:
+        net = Chain(c)
+        step = nn.TrainOneStepCell(net, nn.SGD(net.trainable_params(), 1e-6))
+        step.set_train()
+        x = ms.Tensor(np.random.default_rng(0).standard_normal((batch, c, h, w)), ms.float32)
+        seconds = _time_steps(steps, lambda cell, x: cell(x).asnumpy(), step, x)
+        rates[f"{c}ch@{h}x{w}"] = round(chain_gflop(c, h, w, batch) / seconds, 1)
+    return rates
+
+
+def conv_rates_torch(shapes, batch, steps):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(os.cpu_count())
+    rates = {}
+    for c, h, w in shapes:
+        net = torch.nn.Sequential(
+            *[torch.nn.Conv2d(c, c, 3, padding=1, bias=False) for _ in range(CHAIN)]
+        )
+        opt = torch.optim.SGD(net.parameters(), 1e-6)
+        x = torch.from_numpy(np.random.default_rng(0).standard_normal((batch, c, h, w))).float()
+        seconds = _time_steps(steps, _torch_step, net, opt, x)
+        rates[f"{c}ch@{h}x{w}"] = round(chain_gflop(c, h, w, batch) / seconds, 1)
+    return rates
+
+
+def _torch_step(net, opt, x):
+    opt.zero_grad()
+    net(x).pow(2).mean().backward()
+    opt.step()
+
+
 def pipeline_speed(cfg, data_dir, batches):
     from src.dataset.dataset import create_dataset
 
@@ -109,6 +195,11 @@ def main(argv=None):
     )
     pipe = pipeline_speed(cfg, args.data_dir, args.pipeline_batches)
     print(f"input pipeline: {pipe:.1f} img/s", flush=True)
+    shapes = branch_shapes(cfg)
+    ms_conv = conv_rates_mindspore(shapes, args.batch, args.steps)
+    print(f"3x3 conv chains, MindSpore: {ms_conv} GFLOP/s", flush=True)
+    torch_conv = conv_rates_torch(shapes, args.batch, args.steps)
+    print(f"3x3 conv chains, PyTorch: {torch_conv} GFLOP/s", flush=True)
     result = {
         "model": f"{cfg.MODEL.NAME} {cfg.MODEL.IMAGE_SIZE[0]}x{cfg.MODEL.IMAGE_SIZE[1]}",
         "params_m": train["params_m"],
@@ -121,6 +212,8 @@ def main(argv=None):
         "compile_s": train["compile_s"],
         "pipeline_images_per_s": round(pipe, 2),
         "pipeline_to_train_ratio": round(pipe / train["train_images_per_s"], 2),
+        "conv3x3_gflops_mindspore": ms_conv,
+        "conv3x3_gflops_torch": torch_conv,
     }
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)

@@ -60,6 +60,7 @@ def test_two_workers_read_different_shards_and_stay_in_sync(scene, tmp_path):
     shards = {}
     for rank, text in logs.items():
         m = re.search(rf"rank {rank}/2 reads shard {rank}: (\d+) images, fingerprint (\w+)", text)
+        assert m, text[-3000:]
         shards[rank] = (int(m.group(1)), m.group(2))
         # max_steps counts all ranks together: 4 steps / 2 ranks = 2 steps each.
         assert "step: 2/2" in text

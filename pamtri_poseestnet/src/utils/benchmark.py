@@ -62,14 +62,9 @@ def train_speed(cfg, batch, steps):
     t = ms.Tensor(rng.random((batch, cfg.MODEL.NUM_JOINTS, hh, hw)).astype(np.float32))
     v = ms.Tensor(np.ones((batch, cfg.MODEL.NUM_JOINTS), np.float32))
     start = time.perf_counter()
-    step(x, t, v).asnumpy()
+    _run_cell(step, x, t, v)
     compile_s = time.perf_counter() - start
-    step(x, t, v).asnumpy()
-    start = time.perf_counter()
-    for _ in range(steps):
-        loss = step(x, t, v)
-    loss.asnumpy()
-    per_step = (time.perf_counter() - start) / steps
+    per_step = _time_steps(steps, _run_cell, step, x, t, v, warmup=1)
     return {
         "params_m": round(count_params(net) / 1e6, 3),
         "forward_gflop_per_image": conv_flops(net, (w, h)) / 1e9,
@@ -92,10 +87,10 @@ def chain_gflop(c, h, w, batch):
     return 3 * 2 * c * c * 9 * h * w * batch * CHAIN / 1e9
 
 
-def _time_steps(steps, step, *args):
-    """Seconds per call of step(*args), after a compilation call and a warm-up call."""
-    step(*args)
-    step(*args)
+def _time_steps(steps, step, *args, warmup=2):
+    """Seconds per call of step(*args) after `warmup` calls (compilation, then a warm-up step)."""
+    for _ in range(warmup):
+        step(*args)
     start = time.perf_counter()
     for _ in range(steps):
         step(*args)
@@ -130,7 +125,7 @@ def conv_rates_mindspore(shapes, batch, steps):
         step = nn.TrainOneStepCell(net, nn.SGD(net.trainable_params(), 1e-6))
         step.set_train()
         x = ms.Tensor(np.random.default_rng(0).standard_normal((batch, c, h, w)), ms.float32)
-        seconds = _time_steps(steps, lambda cell, x: cell(x).asnumpy(), step, x)
+        seconds = _time_steps(steps, _run_cell, step, x)
         rates[f"{c}ch@{h}x{w}"] = round(chain_gflop(c, h, w, batch) / seconds, 1)
     return rates
 
@@ -151,6 +146,11 @@ def conv_rates_torch(shapes, batch, steps):
         seconds = _time_steps(steps, _torch_step, net, opt, x)
         rates[f"{c}ch@{h}x{w}"] = round(chain_gflop(c, h, w, batch) / seconds, 1)
     return rates
+
+
+def _run_cell(cell, *inputs):
+    """One MindSpore step, waited for."""
+    cell(*inputs).asnumpy()
 
 
 def _torch_step(net, opt, x):

@@ -19,7 +19,7 @@ from src.loss import PoseNetWithLoss, build_loss
 from src.posenet import PoseNet, count_parameters
 from src.pretrained import load_pretrained
 from src.trainer import ClippedTrainStep, build_optimizer
-from src.utils import DEVICES, setup_logging, str2bool
+from src.utils import CHECKPOINT_HINT, DEVICES, setup_logging, str2bool
 
 from posekit import cambridge, modelarts
 from posekit.mindspore_train import Checkpoints, multistep_lr, setup_device, weights_digest
@@ -177,7 +177,7 @@ def main(argv=None):
     checkpoints = Checkpoints(
         f"train_posenet_{args.dataset}",
         step_key="step",
-        hint="is it a PoseNet checkpoint?",
+        hint=CHECKPOINT_HINT,
         per_step=True,
     )
     existing = checkpoints.list(args.checkpoint_dir)

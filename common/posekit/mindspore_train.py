@@ -175,26 +175,38 @@ class Checkpoints:
         return count
 
     def load_weights(self, net, path):
-        """Loads the network's weights from a training checkpoint (optimizer state ignored) or a
-        plain one (converted or exported weights); every network parameter must be found."""
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"checkpoint not found: {path}")
-        params = ms.load_checkpoint(path)
-        wanted = {p.name for p in net.get_parameters()}
-        weights = {}
-        for name, value in params.items():
-            key = name[len(self.TRAIN_PREFIX) :] if name.startswith(self.TRAIN_PREFIX) else name
-            if key in wanted:
-                weights[key] = value
-        missing = sorted(wanted - set(weights))
-        if missing:
+        """Loads the network's weights from a training or plain checkpoint (see load_weights)."""
+        load_weights(net, path, self.hint)
+
+
+def load_weights(net, path, hint):
+    """Loads the network's weights from a training checkpoint (optimizer state ignored) or a plain
+    one (converted or exported weights); every network parameter must be found with its shape.
+    `hint` ends the error raised when the checkpoint does not fit (which configuration to check)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    params = ms.load_checkpoint(path)
+    wanted = {p.name: tuple(p.shape) for p in net.get_parameters()}
+    weights = {}
+    prefix = Checkpoints.TRAIN_PREFIX
+    for name, value in params.items():
+        key = name[len(prefix) :] if name.startswith(prefix) else name
+        if key in wanted:
+            weights[key] = value
+    missing = sorted(set(wanted) - set(weights))
+    if missing:
+        raise ValueError(
+            f"{path}: {len(missing)} model parameters missing, e.g. {missing[:3]} ({hint})"
+        )
+    for key, value in weights.items():
+        if tuple(value.shape) != wanted[key]:
             raise ValueError(
-                f"{path}: {len(missing)} model parameters missing, e.g. {missing[:3]} "
-                f"({self.hint})"
+                f"{path}: {key} has shape {tuple(value.shape)}, the network expects "
+                f"{wanted[key]} ({hint})"
             )
-        not_loaded, _ = ms.load_param_into_net(net, weights, strict_load=True)
-        if not_loaded:
-            raise ValueError(f"{path}: parameters not loaded: {not_loaded[:3]}")
+    not_loaded, _ = ms.load_param_into_net(net, weights, strict_load=True)
+    if not_loaded:
+        raise ValueError(f"{path}: parameters not loaded: {not_loaded[:3]}")
 
 
 def train_epochs(

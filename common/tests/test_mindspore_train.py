@@ -184,5 +184,7 @@ def test_load_weights_from_training_and_plain_checkpoints(tmp_path):
             np.testing.assert_array_equal(a, b.asnumpy())
     with pytest.raises(ValueError, match=r"2 model parameters missing.*is it a Tiny checkpoint"):
         CKPTS.load_weights(nn.SequentialCell([nn.Dense(3, 2)]), plain)
+    with pytest.raises(ValueError, match=r"weight has shape \(2, 3\), .* expects \(4, 3\)"):
+        CKPTS.load_weights(nn.Dense(3, 4), plain)
     with pytest.raises(FileNotFoundError, match="checkpoint not found: .*nothing.ckpt"):
         CKPTS.load_weights(fresh, str(tmp_path / "nothing.ckpt"))

@@ -5,9 +5,11 @@ import argparse
 import logging
 import sys
 
-import mindspore as ms
+from posekit.mindspore_train import load_weights
 
 DEVICES = ("Ascend", "GPU", "CPU")
+# ends the error raised when a checkpoint does not fit PoseNet
+CHECKPOINT_HINT = "is it a PoseNet checkpoint?"
 
 
 def str2bool(text):
@@ -27,28 +29,10 @@ def setup_logging(rank=0):
 
 def load_predictor(ckpt_path, image_size):
     """PoseNetPredictor with weights from a training checkpoint (optimiser entries ignored)."""
-    import os
-
     from src.posenet import PoseNet, PoseNetPredictor
 
-    if not os.path.isfile(ckpt_path):
-        raise FileNotFoundError(f"checkpoint {ckpt_path} not found")
     net = PoseNet(image_size)
-    params = ms.load_checkpoint(ckpt_path)
-    names = {p.name for p in net.get_parameters()}
-    missing = sorted(n for n in names if n not in params)
-    if missing:
-        raise ValueError(
-            f"{ckpt_path}: {len(missing)} PoseNet parameters missing, e.g. {missing[:3]}; "
-            "is it a PoseNet checkpoint?"
-        )
-    for name in names:
-        if tuple(params[name].shape) != tuple(net.parameters_dict()[name].shape):
-            raise ValueError(
-                f"{ckpt_path}: {name} has shape {tuple(params[name].shape)}, expected "
-                f"{tuple(net.parameters_dict()[name].shape)}"
-            )
-    ms.load_param_into_net(net, {k: v for k, v in params.items() if k in names})
+    load_weights(net, ckpt_path, CHECKPOINT_HINT)
     predictor = PoseNetPredictor(net)
     predictor.set_train(False)
     return predictor

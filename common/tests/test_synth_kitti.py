@@ -52,6 +52,29 @@ def test_drive_path_turns_and_changes_speed():
     assert rel[1, 2, 3] > 0.4 and abs(rel[1, 1, 3]) < 1e-12
 
 
+def test_sky_is_at_infinity():
+    """The sky moves with the camera's rotation only: after a yaw of a few degrees, each pixel
+    shows what the pixel at the rotation homography K R K^-1 showed before."""
+    panorama = synth.sky_panorama(np.random.default_rng(3))
+    assert panorama.shape == (512, 4096, 3) and 0 <= panorama.min() and panorama.max() <= 1
+    assert panorama[:, :, 0].std(axis=1).mean() > 0.02  # clouds and hills: texture in azimuth
+    W, H = 416, 128
+    K = synth.intrinsics(W, H)
+    before = synth.sky_view(panorama, K, np.eye(3), W, H).astype(float)
+    yaw = np.radians(4.0)
+    R = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
+    after = synth.sky_view(panorama, K, R, W, H).astype(float)
+    # Camera rotated by R: a pixel after sees the direction R d, i.e. pixel K R K^-1 p before.
+    v, u = np.mgrid[0:H, 0:W]
+    p = np.linalg.inv(K) @ np.stack([u.ravel(), v.ravel(), np.ones(u.size)])
+    q = K @ R @ p
+    qu, qv = np.round(q[0] / q[2]).astype(int), np.round(q[1] / q[2]).astype(int)
+    inside = (qu >= 0) & (qu < W) & (qv >= 0) & (qv < H)
+    moved = np.abs(after.reshape(-1, 3)[inside] - before[qv[inside], qu[inside]]).mean()
+    unmoved = np.abs(after - before).mean()
+    assert moved < 0.25 * unmoved
+
+
 def test_sequence_in_kitti_layout(tmp_path):
     pytest.importorskip("OpenGL")
     root = str(tmp_path)

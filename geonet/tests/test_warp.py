@@ -18,8 +18,9 @@ def rendered_pair():
     pos, yaw = synth.drive_path(rng, 12)
     poses = synth.camera_to_world(pos, yaw)
     parts = synth.build_street(rng, pos, yaw)
+    sky = synth.sky_panorama(rng)
     K = synth.intrinsics(W, H)
-    frames = list(synth.render_views(parts, poses[[5, 6]], K, W, H))
+    frames = list(synth.render_views(parts, sky, poses[[5, 6]], K, W, H))
     return frames, poses[[5, 6]], K
 
 

@@ -1,8 +1,9 @@
 """KITTI odometry: rendered driving sequences in the real KITTI odometry layout.
 
 A camera 1.65 m above the road (KITTI's mounting height) drives down a street lined with
-textured facades, parked boxes (cars), poles and trees; its path has straight parts, left and
-right turns, and speed changes. Layout, as KITTI's (DESIGN.md section 4):
+textured facades, parked boxes (cars), poles and trees, under a sky with clouds above distant
+hills (a panorama at infinity, so it moves with the camera's rotation only); its path has
+straight parts, left and right turns, and speed changes. Layout, as KITTI's (DESIGN.md section 4):
 
     OUT/sequences/NN/image_2/%06d.png   rendered frames
     OUT/sequences/NN/calib.txt          P0..P3 and Tr, KITTI-like (P2 = [K | 0])
@@ -234,18 +235,63 @@ def rigid_flow(depth: np.ndarray, K: np.ndarray, T_next_from_this: np.ndarray):
     return np.where(valid.reshape(h, w, 1), flow, 0.0), valid.reshape(h, w)
 
 
-def sky_image(width: int, height: int) -> np.ndarray:
-    ramp = np.linspace(0.0, 1.0, height)[:, None]
-    colour = (1 - ramp) * np.array([0.45, 0.62, 0.9]) + ramp * np.array([0.8, 0.85, 0.9])
-    return np.repeat((255 * colour)[:, None, :], width, axis=1).astype(np.uint8)
+def _periodic_noise(rng: np.random.Generator, h: int, w: int, cutoff: float) -> np.ndarray:
+    """Smooth noise in [0, 1] that wraps around horizontally (and vertically): white noise
+    low-passed in the Fourier domain, keeping frequencies below `cutoff` cycles per image."""
+    fy, fx = np.fft.fftfreq(h)[:, None] * h, np.fft.fftfreq(w)[None, :] * w
+    radius = np.hypot(fx * h / w, fy)
+    spectrum = np.fft.fft2(rng.normal(size=(h, w))) * np.exp(-((radius / cutoff) ** 2))
+    field = np.real(np.fft.ifft2(spectrum))
+    return (field - field.min()) / (np.ptp(field) + 1e-12)
 
 
-def render_views(parts, poses: np.ndarray, K: np.ndarray, width: int, height: int):
-    """Yield (rgb uint8, depth float32 with 0 = nothing within MAX_RANGE) for each pose."""
+# The sky panorama covers elevations from below the horizon up to SKY_TOP (radians); the
+# camera's vertical field of view reaches about 14 deg above the horizon.
+SKY_TOP = math.radians(30.0)
+SKY_BOTTOM = math.radians(-10.0)
+
+
+def sky_panorama(rng: np.random.Generator, width: int = 4096, height: int = 512) -> np.ndarray:
+    """(height, width, 3) float RGB over azimuth [0, 2 pi) x elevation [SKY_TOP, SKY_BOTTOM]:
+    a blue gradient with clouds, above a skyline of distant hills and tree lines. It is at
+    infinity: it moves with the camera's rotation only, as the far view does in KITTI."""
+    elevation = np.linspace(SKY_TOP, SKY_BOTTOM, height)[:, None, None]
+    up = np.clip(elevation / SKY_TOP, 0, 1)
+    sky = (1 - up) * np.array([0.8, 0.85, 0.9]) + up * np.array([0.45, 0.62, 0.9])
+    clouds = np.clip(2.5 * (_periodic_noise(rng, height, width, 24.0) - 0.45), 0, 1)[..., None]
+    sky = sky + clouds * (0.95 - sky) * np.clip(3 * up + 0.3, 0, 1)
+    # Skyline: hills (a few degrees high) with a ragged tree line on top.
+    az = np.linspace(0, 2 * math.pi, width, endpoint=False)
+    ridge = np.zeros(width)
+    for k in range(1, 120):
+        ridge += rng.normal() / k**1.2 * np.sin(k * az + rng.uniform(0, 2 * math.pi))
+    ridge = math.radians(1.0) + math.radians(5.0) * (ridge - ridge.min()) / np.ptp(ridge)
+    land = elevation[..., 0] < ridge[None, :]
+    tone = 0.55 + 0.45 * _periodic_noise(rng, height, width, 160.0)[..., None]
+    hills = np.array([0.22, 0.32, 0.2]) * tone
+    return np.where(land[..., None], hills, sky)
+
+
+def sky_view(panorama: np.ndarray, K: np.ndarray, R_c2w: np.ndarray, width: int, height: int):
+    """(height, width, 3) uint8 background: the panorama seen by a camera with rotation R_c2w."""
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
+    rays = np.linalg.inv(K) @ np.stack([u.ravel(), v.ravel(), np.ones(u.size)])
+    x, y, z = R_c2w @ rays  # world frame, y down
+    azimuth = np.mod(np.arctan2(x, z), 2 * math.pi)
+    elevation = np.arctan2(-y, np.hypot(x, z))
+    rows, cols = panorama.shape[:2]
+    col = np.minimum((azimuth / (2 * math.pi) * cols).astype(int), cols - 1)
+    row = (SKY_TOP - elevation) / (SKY_TOP - SKY_BOTTOM) * (rows - 1)
+    row = np.clip(np.round(row), 0, rows - 1).astype(int)
+    return (255 * panorama[row, col].reshape(height, width, 3)).astype(np.uint8)
+
+
+def render_views(parts, sky, poses: np.ndarray, K: np.ndarray, width: int, height: int):
+    """Yield (rgb uint8, depth float32 with 0 = nothing within MAX_RANGE) for each pose, with the
+    sky panorama `sky` behind the scene."""
     from posekit.render import Renderer
 
     sun = np.array([0.4, -0.8, 0.45])  # towards the sun, world frame (y down: the sun is up)
-    sky = sky_image(width, height)
     with Renderer(width, height) as renderer:
         handles = [(renderer.upload(m), np.asarray(anchor)) for m, anchor in parts]
         for T in poses:
@@ -259,7 +305,7 @@ def render_views(parts, poses: np.ndarray, K: np.ndarray, width: int, height: in
             ]
             frame = renderer.render_scene(
                 visible, K, 0.1, MAX_RANGE + 60.0, light_dir=R_w2c @ sun, ambient=0.55,
-                bg_image=sky,
+                bg_image=sky_view(sky, K, T[:3, :3], width, height),
             )  # fmt: skip
             depth = np.where(frame.mask & (frame.depth <= MAX_RANGE), frame.depth, 0.0)
             yield frame.rgb, depth.astype(np.float32)
@@ -281,7 +327,8 @@ def render_sequence(out: str, seq: int, n_frames: int, width: int, height: int, 
     kitti.write_times(os.path.join(seq_dir, "times.txt"), np.arange(n_frames) * FRAME_PERIOD)
     kitti.write_poses(kitti.pose_path(out, seq), poses)
     parts = build_street(rng, pos, yaw)
-    for i, (rgb, depth) in enumerate(render_views(parts, poses, K, width, height)):
+    sky = sky_panorama(rng)
+    for i, (rgb, depth) in enumerate(render_views(parts, sky, poses, K, width, height)):
         Image.fromarray(rgb).save(os.path.join(img_dir, f"{i:06d}.png"), compress_level=1)
         kitti.write_depth_png(os.path.join(depth_dir, f"{i:06d}.png"), depth)
         if i + 1 < n_frames:

@@ -33,6 +33,11 @@ OPTIONS = {
     "bn_decay": (0.999, "batch-norm moving-average decay (slim default, as the reference)"),
     "scale_normalize": (False, "divide each disparity map by its mean"),
     "rigid_warp_weight": (1.0, "weight of the rigid-flow photometric loss"),
+    "mask_out_of_view": (
+        False,
+        "leave pixels that the rigid flow moves out of the other image out of the rigid "
+        "photometric loss (the paper counts them)",
+    ),
     "disp_smooth_weight": (0.5, "weight of the disparity smoothness loss"),
     "flownet_type": ("residual", "ResFlowNet mode: residual or direct"),
     "flow_warp_weight": (1.0, "weight of the full-flow photometric loss"),

@@ -6,7 +6,8 @@ Shapes: tgt_image [B, H, W, 3] and src_image_stack [B, H, W, 3 * num_source] uin
 
 Losses (paper section 3, reference defaults):
 - rigid warping: alpha * (1 - SSIM) / 2 + (1 - alpha) * |I - I_warp|, alpha = 0.85, averaged per
-  scale, forward (sources warped to target) and backward (target warped to each source);
+  scale, forward (sources warped to target) and backward (target warped to each source); with
+  --mask_out_of_view (not the paper's) only over the pixels whose rigid flow stays in the image;
 - edge-aware disparity smoothness |d_x I-weighted| with weight 0.5 / 2^s;
 - flow stage: the same photometric term with full flow, masked by the forward-backward
   consistency check |F_fw + F_bw(warped)| < max(alpha_c, beta_c * |F|) (3.0 and 0.05), flow
@@ -16,7 +17,7 @@ Losses (paper section 3, reference defaults):
 import tensorflow as tf
 import tensorflow.contrib.slim as slim
 from geonet_nets import disp_net, flow_net, pose_net
-from utils import compute_rigid_flow, flow_warp
+from utils import compute_rigid_flow, flow_warp, in_view
 
 TRAIN_MODES = ("train_rigid", "train_flow")
 
@@ -120,6 +121,8 @@ class GeoNetModel:
             self.image_similarity(self.bwd_rigid_warp_pyramid[s], self.src_image_concat_pyramid[s])
             for s in scales
         ]
+        self.fwd_in_view_pyramid = [in_view(f) for f in self.fwd_rigid_flow_pyramid]
+        self.bwd_in_view_pyramid = [in_view(f) for f in self.bwd_rigid_flow_pyramid]
 
     def build_flownet(self):
         cfg = self.cfg
@@ -210,15 +213,13 @@ class GeoNetModel:
         for s in range(cfg.num_scales):
             if cfg.mode == "train_rigid":
                 if cfg.rigid_warp_weight > 0:
-                    rigid_warp += (
-                        cfg.rigid_warp_weight
-                        * cfg.num_source
-                        / 2
-                        * (
-                            tf.reduce_mean(self.fwd_rigid_error_pyramid[s])
-                            + tf.reduce_mean(self.bwd_rigid_error_pyramid[s])
-                        )
-                    )
+                    fwd, bwd = self.fwd_rigid_error_pyramid[s], self.bwd_rigid_error_pyramid[s]
+                    if cfg.mask_out_of_view:
+                        fwd = masked_mean(fwd, self.fwd_in_view_pyramid[s])
+                        bwd = masked_mean(bwd, self.bwd_in_view_pyramid[s])
+                    else:
+                        fwd, bwd = tf.reduce_mean(fwd), tf.reduce_mean(bwd)
+                    rigid_warp += cfg.rigid_warp_weight * cfg.num_source / 2 * (fwd + bwd)
                 if cfg.disp_smooth_weight > 0:
                     images = tf.concat(
                         [self.tgt_image_pyramid[s], self.src_image_concat_pyramid[s]], axis=0

@@ -126,6 +126,16 @@ def flow_warp(src_images, flow):
     return bilinear_sample(src_images, grid + flow)
 
 
+def in_view(flow):
+    """[B, H, W, 1] float mask: 1 where p + flow(p) falls inside the image (no gradient)."""
+    _, height, width, _ = flow.get_shape().as_list()
+    u, v = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    x = u[None] + flow[..., 0]
+    y = v[None] + flow[..., 1]
+    inside = (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+    return tf.stop_gradient(tf.cast(inside, tf.float32)[..., None])
+
+
 def make_intrinsics(fx, fy, cx, cy):
     """[B] focal lengths and principal points -> [B, 3, 3] intrinsics."""
     zeros, ones = tf.zeros_like(fx), tf.ones_like(fx)

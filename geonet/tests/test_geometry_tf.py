@@ -72,6 +72,18 @@ def test_bilinear_sample_and_flow_warp():
     np.testing.assert_allclose(shifted[:4, :6], img[0, 1:, 1:], atol=1e-6)
 
 
+def test_in_view_marks_pixels_whose_flow_stays_inside():
+    flow = np.zeros((1, 5, 7, 2), np.float32)
+    flow[..., 0] = 2.5  # 2.5 px right: columns 4 to 6 land beyond x = 6
+    flow[0, 0, 0] = [0.0, -0.5]  # half a pixel above the top row
+    with tf.Graph().as_default():
+        mask = run(utils.in_view(tf.constant(flow)))[0, ..., 0]
+    expected = np.ones((5, 7))
+    expected[:, 4:] = 0
+    expected[0, 0] = 0
+    np.testing.assert_array_equal(mask, expected)
+
+
 def test_multi_scale_intrinsics():
     K = np.array([[[100.0, 0, 50], [0, 90, 20], [0, 0, 1]]], np.float32)
     with tf.Graph().as_default():

@@ -60,6 +60,32 @@ def test_rigid_stage_builds_with_finite_losses(encoder):
         assert disp.min() >= 0.01 and disp.max() <= scale + 0.01
 
 
+def test_out_of_view_mask_leaves_those_pixels_out_of_the_rigid_loss():
+    with tf.Graph().as_default():
+        options = dict(img_height=32, img_width=64, seq_length=3, batch_size=2, net_width=0.125)
+        cfg, model = build("train_rigid", dispnet_encoder="vgg", mask_out_of_view=True, **options)
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            got = sess.run({
+                "flow": model.fwd_rigid_flow_pyramid[0],
+                "masks": (model.fwd_in_view_pyramid, model.bwd_in_view_pyramid),
+                "errors": (model.fwd_rigid_error_pyramid, model.bwd_rigid_error_pyramid),
+                "loss": model.losses["rigid_warp"],
+            })  # fmt: skip
+    v, u = np.mgrid[0:32, 0:64]
+    x, y = u + got["flow"][..., 0], v + got["flow"][..., 1]
+    inside = (x >= 0) & (x <= 63) & (y >= 0) & (y <= 31)
+    np.testing.assert_array_equal(got["masks"][0][0][..., 0], inside)
+    assert not inside.all()  # the random network's flow moves some pixels out
+    # per scale and direction: the mean error over the pixels in view
+    expected = sum(
+        error.mean(axis=3)[mask[..., 0] > 0].mean()
+        for masks, errors in zip(got["masks"], got["errors"])
+        for mask, error in zip(masks, errors)
+    )
+    assert got["loss"] == pytest.approx(cfg.num_source / 2 * expected, rel=1e-5)
+
+
 def test_flow_stage_trains_only_the_flow_net():
     with tf.Graph().as_default():
         cfg, model = build(

@@ -118,20 +118,22 @@ def bilinear_sample(images, coords):
     return top * (1.0 - wy) + bottom * wy
 
 
-def flow_warp(src_images, flow):
-    """Inverse-warp source images to the target view: out(p) = src(p + flow(p))."""
+def flow_targets(flow):
+    """[B, H, W, 2] flow -> where each pixel lands, p + flow(p), as (x, y)."""
     _, height, width, _ = flow.get_shape().as_list()
     u, v = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    grid = tf.constant(np.stack([u, v], axis=-1)[None])
-    return bilinear_sample(src_images, grid + flow)
+    return tf.constant(np.stack([u, v], axis=-1)[None]) + flow
+
+
+def flow_warp(src_images, flow):
+    """Inverse-warp source images to the target view: out(p) = src(p + flow(p))."""
+    return bilinear_sample(src_images, flow_targets(flow))
 
 
 def in_view(flow):
     """[B, H, W, 1] float mask: 1 where p + flow(p) falls inside the image (no gradient)."""
     _, height, width, _ = flow.get_shape().as_list()
-    u, v = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    x = u[None] + flow[..., 0]
-    y = v[None] + flow[..., 1]
+    x, y = tf.unstack(flow_targets(flow), axis=-1)
     inside = (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
     return tf.stop_gradient(tf.cast(inside, tf.float32)[..., None])
 

@@ -8,8 +8,7 @@
 # DEMO_FRAMES), trains at Adam 2e-3, a tenth of that for the last quarter (the paper: 2e-4
 # throughout; at 1e-3 the pose network needed 4x the steps to reach the same snippet ATE), and
 # leaves pixels warped out of view out of the photometric loss (--mask_out_of_view; the paper
-# counts them, which pulls the predicted rotation and the outer frames' motion towards zero:
-# see README.md).
+# counts them, which shrinks the predicted motion to the outer frames: see README.md).
 set -euo pipefail
 OUT=$(mkdir -p "${1:?usage: run_demo.sh OUT_DIR}" && cd "$1" && pwd)
 cd "$(dirname "$0")/.."

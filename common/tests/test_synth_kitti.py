@@ -60,10 +60,11 @@ def test_sky_is_at_infinity():
     assert panorama[:, :, 0].std(axis=1).mean() > 0.02  # clouds and hills: texture in azimuth
     W, H = 416, 128
     K = synth.intrinsics(W, H)
-    before = synth.sky_view(panorama, K, np.eye(3), W, H).astype(float)
+    rays = synth.pixel_rays(K, W, H)
+    before = synth.sky_view(panorama, rays, np.eye(3), W, H).astype(float)
     yaw = np.radians(4.0)
     R = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
-    after = synth.sky_view(panorama, K, R, W, H).astype(float)
+    after = synth.sky_view(panorama, rays, R, W, H).astype(float)
     # Camera rotated by R: a pixel after sees the direction R d, i.e. pixel K R K^-1 p before.
     v, u = np.mgrid[0:H, 0:W]
     p = np.linalg.inv(K) @ np.stack([u.ravel(), v.ravel(), np.ones(u.size)])

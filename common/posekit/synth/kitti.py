@@ -221,12 +221,17 @@ def build_street(rng: np.random.Generator, pos: np.ndarray, yaw: np.ndarray):
 # --------------------------------------------------------------------------- rendering
 
 
+def pixel_rays(K: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(3, H*W) camera-frame rays K^-1 (u, v, 1) of every pixel, row-major."""
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
+    return np.linalg.inv(K) @ np.stack([u.ravel(), v.ravel(), np.ones(u.size)])
+
+
 def rigid_flow(depth: np.ndarray, K: np.ndarray, T_next_from_this: np.ndarray):
     """Flow (H, W, 2) induced by camera motion on a static scene, and where it is defined."""
     h, w = depth.shape
     v, u = np.mgrid[0:h, 0:w].astype(np.float64)
-    rays = np.linalg.inv(K) @ np.stack([u.ravel(), v.ravel(), np.ones(h * w)])
-    pts = rays * depth.ravel()
+    pts = pixel_rays(K, w, h) * depth.ravel()
     q = K @ (T_next_from_this[:3, :3] @ pts + T_next_from_this[:3, 3:])
     z = q[2]
     valid = (depth.ravel() > 0) & (z > 1e-3)
@@ -272,10 +277,9 @@ def sky_panorama(rng: np.random.Generator, width: int = 4096, height: int = 512)
     return np.where(land[..., None], hills, sky)
 
 
-def sky_view(panorama: np.ndarray, K: np.ndarray, R_c2w: np.ndarray, width: int, height: int):
-    """(height, width, 3) uint8 background: the panorama seen by a camera with rotation R_c2w."""
-    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
-    rays = np.linalg.inv(K) @ np.stack([u.ravel(), v.ravel(), np.ones(u.size)])
+def sky_view(panorama: np.ndarray, rays: np.ndarray, R_c2w: np.ndarray, width: int, height: int):
+    """(height, width, 3) uint8 background: the panorama seen along pixel_rays `rays` by a camera
+    with rotation R_c2w."""
     x, y, z = R_c2w @ rays  # world frame, y down
     azimuth = np.mod(np.arctan2(x, z), 2 * math.pi)
     elevation = np.arctan2(-y, np.hypot(x, z))
@@ -292,6 +296,7 @@ def render_views(parts, sky, poses: np.ndarray, K: np.ndarray, width: int, heigh
     from posekit.render import Renderer
 
     sun = np.array([0.4, -0.8, 0.45])  # towards the sun, world frame (y down: the sun is up)
+    rays = pixel_rays(K, width, height)
     with Renderer(width, height) as renderer:
         handles = [(renderer.upload(m), np.asarray(anchor)) for m, anchor in parts]
         for T in poses:
@@ -305,7 +310,7 @@ def render_views(parts, sky, poses: np.ndarray, K: np.ndarray, width: int, heigh
             ]
             frame = renderer.render_scene(
                 visible, K, 0.1, MAX_RANGE + 60.0, light_dir=R_w2c @ sun, ambient=0.55,
-                bg_image=sky_view(sky, K, T[:3, :3], width, height),
+                bg_image=sky_view(sky, rays, T[:3, :3], width, height),
             )  # fmt: skip
             depth = np.where(frame.mask & (frame.depth <= MAX_RANGE), frame.depth, 0.0)
             yield frame.rgb, depth.astype(np.float32)

@@ -14,7 +14,7 @@ With several workers each reads its own shard of the file list (rank r takes eve
 import os
 
 import tensorflow as tf
-from utils import multi_scale_intrinsics
+from utils import multi_scale_intrinsics, resized_intrinsics
 
 from posekit import kitti
 
@@ -68,20 +68,11 @@ def random_scale_crop(images, intrinsics, out_h, out_w):
     off_y = tf.random.uniform([], 0, new_h - out_h + 1, dtype=tf.int32)
     off_x = tf.random.uniform([], 0, new_w - out_w + 1, dtype=tf.int32)
     images = tf.image.crop_to_bounding_box(images, off_y, off_x, out_h, out_w)
-    fx = intrinsics[:, 0, 0] * scaling[0]
-    fy = intrinsics[:, 1, 1] * scaling[1]
-    cx = intrinsics[:, 0, 2] * scaling[0] - tf.cast(off_x, tf.float32)
-    cy = intrinsics[:, 1, 2] * scaling[1] - tf.cast(off_y, tf.float32)
-    zeros, ones = tf.zeros_like(fx), tf.ones_like(fx)
-    k = tf.stack(
-        [
-            tf.stack([fx, zeros, cx], 1),
-            tf.stack([zeros, fy, cy], 1),
-            tf.stack([zeros, zeros, ones], 1),
-        ],
-        axis=1,
-    )
-    return images, k
+    # the zoom actually applied (the sizes are rounded down to whole pixels)
+    zoom_x = tf.cast(new_w, tf.float32) / in_w
+    zoom_y = tf.cast(new_h, tf.float32) / in_h
+    crop = [tf.cast(off_x, tf.float32), tf.cast(off_y, tf.float32)]
+    return images, resized_intrinsics(intrinsics, zoom_x, zoom_y, *crop)
 
 
 def random_coloring(images):

@@ -17,7 +17,7 @@ from geonet_test_pose import load_frame, stack_snippet
 from tqdm import tqdm
 from utils import multi_scale_intrinsics
 
-from posekit import kitti, tfdevice
+from posekit import geometry, kitti, tfdevice
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "kitti_eval"))
 from flow_io import write_flow_png  # noqa: E402
@@ -34,8 +34,9 @@ def test_flow(cfg):
     first = cv2.imread(kitti.image_path(cfg.dataset_dir, seq, 0))
     if first is None:
         raise ValueError(f"{kitti.image_path(cfg.dataset_dir, seq, 0)}: not a readable image")
-    K[0] *= cfg.img_width / first.shape[1]
-    K[1] *= cfg.img_height / first.shape[0]
+    K = geometry.resized_intrinsics(
+        K, cfg.img_width / first.shape[1], cfg.img_height / first.shape[0]
+    )
     half = (cfg.seq_length - 1) // 2
     targets = list(range(half, n_frames - half))
     bs = cfg.batch_size

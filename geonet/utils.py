@@ -151,21 +151,25 @@ def make_intrinsics(fx, fy, cx, cy):
     )
 
 
-def multi_scale_intrinsics(intrinsics, num_scales):
-    """[B, 3, 3] -> [B, num_scales, 3, 3]: scale s has the image downsampled by 2^s.
+def resized_intrinsics(intrinsics, zoom_x, zoom_y, crop_x=0.0, crop_y=0.0):
+    """[B, 3, 3] intrinsics of images area-resampled by (zoom_x, zoom_y), then cropped from
+    column crop_x and row crop_y.
 
-    Dividing fx, fy, cx, cy by 2^s matches the pixel-centre convention only approximately
-    (exactly it is (c + 0.5) / 2^s - 0.5); GeoNet's published models were trained this way.
+    The principal point moves as (c + 0.5) * zoom - 0.5 (output pixel centres sit at
+    (i + 0.5) / zoom - 0.5 of the input; posekit.geometry.resized_intrinsics explains why it
+    matters). The reference scaled c by the zoom alone, which shifts it by up to half a pixel
+    at the coarsest scale, a constant camera rotation the pose network learns as heading.
     """
-    scaled = []
-    for s in range(num_scales):
-        f = 2.0**s
-        scaled.append(
-            make_intrinsics(
-                intrinsics[:, 0, 0] / f,
-                intrinsics[:, 1, 1] / f,
-                intrinsics[:, 0, 2] / f,
-                intrinsics[:, 1, 2] / f,
-            )
-        )
-    return tf.stack(scaled, axis=1)
+    return make_intrinsics(
+        intrinsics[:, 0, 0] * zoom_x,
+        intrinsics[:, 1, 1] * zoom_y,
+        (intrinsics[:, 0, 2] + 0.5) * zoom_x - 0.5 - crop_x,
+        (intrinsics[:, 1, 2] + 0.5) * zoom_y - 0.5 - crop_y,
+    )
+
+
+def multi_scale_intrinsics(intrinsics, num_scales):
+    """[B, 3, 3] -> [B, num_scales, 3, 3]: scale s has the image area-downsampled by 2^s."""
+    return tf.stack(
+        [resized_intrinsics(intrinsics, 0.5**s, 0.5**s) for s in range(num_scales)], axis=1
+    )

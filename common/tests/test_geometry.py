@@ -105,3 +105,39 @@ def test_umeyama_never_returns_a_reflection():
     dst = src * np.array([1, 1, -1])  # a mirror image: best proper rotation, det +1
     _, R, _ = g.umeyama(src, dst)
     assert np.linalg.det(R) == pytest.approx(1.0)
+
+
+def _ray_x(K, u):
+    return (u - K[0, 2]) / K[0, 0]
+
+
+def test_resized_intrinsics_follow_the_pixels_of_an_area_downsampling():
+    # Each pixel of a ramp image holds its own column; a 4x box average (area resampling at an
+    # integer factor) then holds the input column that the output pixel's centre sits at.
+    K = np.array([[240.0, 0, 207.3], [0, 240.0, 61.8], [0, 0, 1]])
+    ramp = np.tile(np.arange(416.0), (128, 1))
+    small = ramp.reshape(32, 4, 104, 4).mean(axis=(1, 3))
+    Ks = g.resized_intrinsics(K, 0.25, 0.25)
+    u_small = np.arange(104.0)
+    np.testing.assert_allclose(_ray_x(Ks, u_small), _ray_x(K, small[0]), atol=1e-12)
+    # zoom-only scaling of the principal point is off by 0.375 px here
+    naive = K.copy()
+    naive[:2] *= 0.25
+    assert abs(_ray_x(naive, 0) - _ray_x(K, small[0, 0])) * naive[0, 0] == pytest.approx(0.375)
+
+
+def test_resized_intrinsics_match_opencv_at_a_non_integer_zoom():
+    cv2 = pytest.importorskip("cv2")
+    K = np.array([[718.9, 0, 607.2], [0, 718.9, 185.2], [0, 0, 1]])
+    ramp_x = np.tile(np.arange(1241, dtype=np.float32), (376, 1))
+    ramp_y = np.tile(np.arange(376, dtype=np.float32)[:, None], (1, 1241))
+    size = (416, 128)
+    Ks = g.resized_intrinsics(K, 416 / 1241, 128 / 376)
+    small_x = cv2.resize(ramp_x, size, interpolation=cv2.INTER_AREA)
+    small_y = cv2.resize(ramp_y, size, interpolation=cv2.INTER_AREA)
+    # interior pixels (the border ones see a clipped box)
+    np.testing.assert_allclose(
+        _ray_x(Ks, np.arange(1.0, 415)), _ray_x(K, small_x[5, 1:415]), atol=2e-5
+    )
+    ray_y = (np.arange(1.0, 127) - Ks[1, 2]) / Ks[1, 1]
+    np.testing.assert_allclose(ray_y, (small_y[1:127, 5] - K[1, 2]) / K[1, 1], atol=2e-5)

@@ -3,7 +3,7 @@
 For every frame whose +-(seq_length-1)/2 neighbours exist in the same sequence, writes
 `<dump_root>/<seq>/<frame>.jpg` (the frames resized to img_height x img_width and hstacked in time
 order, so the target sits in the centre), `<dump_root>/<seq>/<frame>_cam.txt` (P2's intrinsics
-scaled to the new size, `fx,0.,cx,0.,fy,cy,0.,0.,1.`), and `train.txt` / `val.txt` (`<seq> <frame>`,
+moved to the resized pixels, `fx,0.,cx,0.,fy,cy,0.,0.,1.`), and `train.txt` / `val.txt` (`<seq> <frame>`,
 about 10 % to val, seeded as the reference: 8964). Images are read and resized with OpenCV
 (area resampling); the reference's scipy.misc calls no longer exist.
 
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from posekit import kitti  # noqa: E402
+from posekit import geometry, kitti  # noqa: E402
 
 TRAIN_SEQS = list(range(9))  # KITTI odometry: 00-08 train, 09-10 test
 
@@ -62,10 +62,7 @@ def dump_example(args, seq, n_frames, K, tgt):
         frames.append(
             cv2.resize(img, (args.img_width, args.img_height), interpolation=cv2.INTER_AREA)
         )
-    K = K.copy()
-    K[0, :] *= zoom[0]
-    K[1, :] *= zoom[1]
-    K[2, :] = [0, 0, 1]
+    K = geometry.resized_intrinsics(K, *zoom)
     out_dir = os.path.join(args.dump_root, f"{seq:02d}")
     name = f"{tgt:06d}"
     stacked = np.hstack(frames)

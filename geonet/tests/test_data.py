@@ -9,7 +9,7 @@ import tensorflow as tf
 from data_loader import DataLoader
 from geonet_config import config
 
-from posekit import kitti
+from posekit import geometry, kitti
 
 
 def test_prepared_format(prepared, synthetic_kitti):
@@ -24,8 +24,7 @@ def test_prepared_format(prepared, synthetic_kitti):
     K_full = kitti.intrinsics_from_calib(
         kitti.read_calib(os.path.join(kitti.sequence_dir(synthetic_kitti, 0), "calib.txt"))
     )
-    np.testing.assert_allclose(K[0], K_full[0] * 96 / 192, atol=1e-5)
-    np.testing.assert_allclose(K[1], K_full[1] * 32 / 64, atol=1e-5)
+    np.testing.assert_allclose(K, geometry.resized_intrinsics(K_full, 96 / 192, 32 / 64), atol=1e-5)
 
     # thirds in time order: frames 4, 5 (target, centre), 6 (JPEG: compare, not equal)
     def frame(i):
@@ -55,25 +54,39 @@ def test_pipeline_shapes_and_unaugmented_content(prepared):
     assert tgt.shape == (2, 32, 96, 3) and tgt.dtype == np.uint8
     assert src.shape == (2, 32, 96, 6)
     assert K.shape == (2, 4, 3, 3)
-    np.testing.assert_allclose(K[:, 1, :2, :], K[:, 0, :2, :] / 2, rtol=1e-6)
+    np.testing.assert_allclose(K[:, 1, :2, :2], K[:, 0, :2, :2] / 2, rtol=1e-6)
+    np.testing.assert_allclose(K[:, 1, :2, 2], (K[:, 0, :2, 2] + 0.5) / 2 - 0.5, rtol=1e-6)
     files = [
         kitti.read_cam_txt(os.path.join(prepared, "00", f"{i:06d}_cam.txt")) for i in range(1, 13)
     ]
     assert any(np.allclose(K[0, 0], f, atol=1e-4) for f in files)
 
 
-def test_augmentation_moves_intrinsics_with_the_crop(prepared):
-    cfg = config(mode="train_rigid", dataset_dir=prepared, img_height=32, img_width=96,
-                 seq_length=3, batch_size=2, num_threads=2)  # fmt: skip
-    base = kitti.read_cam_txt(os.path.join(prepared, "00", "000001_cam.txt"))
-    for tgt, _, K in dataset_batches(cfg, 4):
-        assert tgt.shape == (2, 32, 96, 3)
-        k = K[0, 0]
-        sx, sy = k[0, 0] / base[0, 0], k[1, 1] / base[1, 1]
-        assert 1.0 <= sx < 1.15 and 1.0 <= sy < 1.15
-        # cropping only shifts the principal point left/up by the crop offset
-        assert -96 * 0.15 - 1 <= k[0, 2] - base[0, 2] * sx <= 1e-3
-        assert -32 * 0.15 - 1 <= k[1, 2] - base[1, 2] * sy <= 1e-3
+def test_augmentation_moves_intrinsics_with_the_zoom_and_crop():
+    # Augment a ramp image holding each pixel's column and row: every output pixel then holds
+    # the input coordinates it was resampled from, which must cast the same ray. Upsampling by
+    # area is blocky (a pixel takes the area-weighted mix of the one or two it overlaps), so a
+    # single pixel may be off by up to half a pixel, but not on average.
+    from data_loader import random_scale_crop
+
+    K = np.array([[[60.2, 0, 47.8], [0, 59.1, 15.7], [0, 0, 1]]], np.float32)
+    u, v = np.meshgrid(np.arange(96.0), np.arange(32.0))
+    ramp = np.stack([u, v], axis=-1)[None].astype(np.float32)
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+        tf.compat.v1.set_random_seed(0)
+        op = random_scale_crop(tf.constant(ramp), tf.constant(K), 28, 90)
+        zooms = set()
+        for _ in range(4):
+            out, k = sess.run(op)
+            zooms.add(round(float(k[0, 0, 0] / K[0, 0, 0]), 4))
+            inner = (slice(1, -1), slice(1, -1))  # border pixels see a clipped box
+            us, vs = np.meshgrid(np.arange(90.0), np.arange(28.0))
+            for axis, coords in ((0, us), (1, vs)):
+                ray = (coords - k[0, axis, 2]) / k[0, axis, axis]
+                full = (out[0, ..., axis] - K[0, axis, 2]) / K[0, axis, axis]
+                error_px = (ray - full)[inner] * k[0, axis, axis]
+                assert np.abs(error_px).max() <= 0.5 and abs(error_px.mean()) < 0.03
+    assert len(zooms) > 1 and all(1.0 <= z < 1.15 for z in zooms)
 
 
 def test_workers_read_disjoint_shards(prepared):

@@ -84,9 +84,23 @@ def test_in_view_marks_pixels_whose_flow_stays_inside():
     np.testing.assert_array_equal(mask, expected)
 
 
-def test_multi_scale_intrinsics():
-    K = np.array([[[100.0, 0, 50], [0, 90, 20], [0, 0, 1]]], np.float32)
+def test_multi_scale_intrinsics_follow_the_area_pyramid():
+    # A ramp image holds each pixel's column and row; after the model's area pyramid a pixel
+    # holds the full-resolution coordinates of its centre, which must cast the same ray.
+    from geonet_model import GeoNetModel
+
+    K = np.array([[[60.2, 0, 51.8], [0, 59.1, 15.7], [0, 0, 1]]], np.float32)
+    u, v = np.meshgrid(np.arange(104.0), np.arange(32.0))
+    ramp = np.stack([u, v], axis=-1)[None].astype(np.float32)
     with tf.Graph().as_default():
-        ks = run(utils.multi_scale_intrinsics(tf.constant(K), 4))
+        pyramid = GeoNetModel.scale_pyramid(tf.constant(ramp), 4)
+        ks, pyramid = run((utils.multi_scale_intrinsics(tf.constant(K), 4), pyramid))
     assert ks.shape == (1, 4, 3, 3)
-    np.testing.assert_allclose(ks[0, 3], [[12.5, 0, 6.25], [0, 11.25, 2.5], [0, 0, 1]])
+    for s in range(4):
+        h, w = pyramid[s].shape[1:3]
+        us, vs = np.meshgrid(np.arange(w), np.arange(h))
+        for axis, coords in ((0, us), (1, vs)):
+            k = ks[0, s]
+            ray = (coords - k[axis, 2]) / k[axis, axis]
+            full = (pyramid[s][0, ..., axis] - K[0, axis, 2]) / K[0, axis, axis]
+            np.testing.assert_allclose(ray, full, atol=1e-5)

@@ -142,7 +142,7 @@ def test_rigid_losses_fall_when_fitting_one_rendered_batch(synthetic_kitti):
     """A few Adam steps on one real-format batch: depth and pose must explain the frames better."""
     import cv2
 
-    from posekit import kitti
+    from posekit import geometry, kitti
     from posekit.synth import kitti as synth
 
     h, w = 32, 96
@@ -154,7 +154,7 @@ def test_rigid_losses_fall_when_fitting_one_rendered_batch(synthetic_kitti):
     ]  # fmt: skip
     tgt = np.stack([frames[i] for i in (1, 4, 7)])
     src = np.stack([np.concatenate([frames[i - 1], frames[i + 1]], 2) for i in (1, 4, 7)])
-    K = synth.intrinsics(192, 64) * [[0.5], [0.5], [1]]
+    K = geometry.resized_intrinsics(synth.intrinsics(192, 64), 0.5, 0.5)
     cfg = config(mode="train_rigid", img_height=h, img_width=w, seq_length=3, batch_size=3,
                  dispnet_encoder="vgg", net_width=0.25)  # fmt: skip
     with tf.Graph().as_default():

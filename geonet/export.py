@@ -90,6 +90,7 @@ def main(argv=None):
     p.add_argument("--seq_length", type=int, default=3)
     p.add_argument("--dispnet_encoder", default="resnet50", choices=["resnet50", "vgg"])
     p.add_argument("--net_width", type=float, default=1.0)
+    p.add_argument("--pose_net_width", type=float, default=0.0, help="0: --net_width")
     p.add_argument("--scale_normalize", action="store_true")
     p.add_argument("--onnx", action="store_true", help="also write ONNX models (tf2onnx)")
     args = p.parse_args(argv)

@@ -30,6 +30,7 @@ OPTIONS = {
     "seed": (8964, "random seed (reference value)"),
     "dispnet_encoder": ("resnet50", "DispNet encoder: resnet50 or vgg"),
     "net_width": (1.0, "channel multiplier of all networks; 1.0 is the paper's (CPU demo: less)"),
+    "pose_net_width": (0.0, "channel multiplier of PoseNet alone (0: --net_width)"),
     "bn_decay": (0.999, "batch-norm moving-average decay (slim default, as the reference)"),
     "scale_normalize": (False, "divide each disparity map by its mean"),
     "rigid_warp_weight": (1.0, "weight of the rigid-flow photometric loss"),
@@ -87,6 +88,8 @@ def make_config(**values):
             f"--img_height and --img_width must be multiples of 8, got "
             f"{cfg['img_height']}x{cfg['img_width']}"
         )
+    if cfg["pose_net_width"] < 0:
+        raise ValueError(f"--pose_net_width must be >= 0, got {cfg['pose_net_width']}")
     if cfg["dispnet_encoder"] not in ("resnet50", "vgg"):
         raise ValueError(
             f"--dispnet_encoder must be resnet50 or vgg, got {cfg['dispnet_encoder']!r}"
@@ -99,6 +102,7 @@ def make_config(**values):
     residual = cfg["flownet_type"] == "residual"
     add_flownet = mode in ("train_flow", "test_flow")
     cfg["num_source"] = cfg["seq_length"] - 1
+    cfg["pose_width"] = cfg["pose_net_width"] or cfg["net_width"]
     cfg["num_scales"] = NUM_SCALES
     cfg["add_flownet"] = add_flownet
     cfg["add_dispnet"] = (add_flownet and residual) or mode in ("train_rigid", "test_depth")

@@ -84,7 +84,7 @@ class GeoNetModel:
         inputs = tf.concat([self.tgt_image, self.src_image_stack], axis=3)
         cfg = self.cfg
         self.pred_poses = pose_net(
-            inputs, cfg.num_source, cfg.mode == "train_rigid", cfg.net_width, cfg.bn_decay
+            inputs, cfg.num_source, cfg.mode == "train_rigid", cfg.pose_width, cfg.bn_decay
         )
 
     def build_rigid_flow_warping(self):
@@ -277,11 +277,12 @@ class GeoNetModel:
 
     def ssim(self, x, y):
         c1, c2 = 0.01**2, 0.03**2
-        mu_x = slim.avg_pool2d(x, 3, 1, "SAME")
-        mu_y = slim.avg_pool2d(y, 3, 1, "SAME")
-        sigma_x = slim.avg_pool2d(x**2, 3, 1, "SAME") - mu_x**2
-        sigma_y = slim.avg_pool2d(y**2, 3, 1, "SAME") - mu_y**2
-        sigma_xy = slim.avg_pool2d(x * y, 3, 1, "SAME") - mu_x * mu_y
+        # the five 3x3 local means in one pooling op (fewer, larger ops run faster on the CPU)
+        pooled = slim.avg_pool2d(tf.concat([x, y, x**2, y**2, x * y], axis=3), 3, 1, "SAME")
+        mu_x, mu_y, mean_xx, mean_yy, mean_xy = tf.split(pooled, 5, axis=3)
+        sigma_x = mean_xx - mu_x**2
+        sigma_y = mean_yy - mu_y**2
+        sigma_xy = mean_xy - mu_x * mu_y
         num = (2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)
         den = (mu_x**2 + mu_y**2 + c1) * (sigma_x + sigma_y + c2)
         return tf.clip_by_value((1 - num / den) / 2, 0, 1)

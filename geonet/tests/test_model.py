@@ -40,6 +40,19 @@ def test_posenet_has_the_papers_layers():
         assert n_params("pose_net") == expected
 
 
+def test_pose_net_width_sets_the_pose_net_alone():
+    def sizes(**widths):
+        with tf.Graph().as_default():
+            build("train_rigid", img_height=32, img_width=64, seq_length=3, batch_size=1,
+                  dispnet_encoder="vgg", **widths)  # fmt: skip
+            return n_params("pose_net"), n_params("depth_net")
+
+    half = sizes(net_width=0.5)
+    mixed = sizes(net_width=0.5, pose_net_width=1.0)
+    full = sizes(net_width=1.0)
+    assert mixed == (full[0], half[1])
+
+
 @pytest.mark.parametrize("encoder", ["resnet50", "vgg"])
 def test_rigid_stage_builds_with_finite_losses(encoder):
     with tf.Graph().as_default():
@@ -58,6 +71,31 @@ def test_rigid_stage_builds_with_finite_losses(encoder):
         assert all(np.isfinite(v) and v > 0 for v in losses.values())
         scale = 5.0 if encoder == "resnet50" else 10.0
         assert disp.min() >= 0.01 and disp.max() <= scale + 0.01
+
+
+def test_ssim_matches_a_numpy_computation():
+    # SSIM dissimilarity (1 - SSIM) / 2 with 3x3 means over the pixels inside the image
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(-1, 1, (2, 2, 7, 9, 3))
+
+    def local_mean(a):
+        padded = np.pad(a, [(0, 0), (1, 1), (1, 1), (0, 0)])
+        count = np.pad(np.ones_like(a), [(0, 0), (1, 1), (1, 1), (0, 0)])
+        window = [(slice(i, i + 7), slice(j, j + 9)) for i in range(3) for j in range(3)]
+        total = sum(padded[:, r, c] for r, c in window)
+        return total / sum(count[:, r, c] for r, c in window)
+
+    mx, my = local_mean(x), local_mean(y)
+    vx, vy = local_mean(x * x) - mx**2, local_mean(y * y) - my**2
+    cxy = local_mean(x * y) - mx * my
+    c1, c2 = 0.01**2, 0.03**2
+    ssim = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    with tf.Graph().as_default():
+        _, model = build("test_pose", img_height=32, img_width=64, seq_length=3, batch_size=1,
+                         net_width=0.125)  # fmt: skip
+        with tf.compat.v1.Session() as sess:
+            got = sess.run(model.ssim(tf.constant(x, tf.float32), tf.constant(y, tf.float32)))
+    np.testing.assert_allclose(got, np.clip((1 - ssim) / 2, 0, 1), atol=1e-5)
 
 
 def test_out_of_view_mask_leaves_those_pixels_out_of_the_rigid_loss():

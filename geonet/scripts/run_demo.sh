@@ -3,9 +3,9 @@
 # against the Mean-Odom and constant-depth baselines -> export -> inference on one sample.
 #   bash scripts/run_demo.sh OUT_DIR
 # Writes OUT_DIR/result.json {"metrics", "baseline", "pictures"}. The network and losses are the
-# paper's (but for the mask below); the demo shrinks images, channel widths and steps to fit a
-# few CPU minutes (override with DEMO_STEPS, DEMO_HEIGHT, DEMO_WIDTH, DEMO_NET_WIDTH,
-# DEMO_FRAMES), trains at Adam 2e-3, a tenth of that for the last quarter (the paper: 2e-4
+# paper's (but for the mask below); the demo shrinks images (48x160), DispNet's channels (half)
+# and steps to fit a few CPU minutes, keeping the cheap PoseNet at full width (override with
+# DEMO_STEPS, DEMO_HEIGHT, DEMO_WIDTH, DEMO_NET_WIDTH, DEMO_POSE_NET_WIDTH, DEMO_FRAMES), trains at Adam 2e-3, a tenth of that for the last quarter (the paper: 2e-4
 # throughout; at 1e-3 the pose network needed 4x the steps to reach the same snippet ATE), and
 # leaves pixels warped out of view out of the photometric loss (--mask_out_of_view; the paper
 # counts them, which shrinks the predicted motion to the outer frames: see README.md).
@@ -14,15 +14,16 @@ OUT=$(mkdir -p "${1:?usage: run_demo.sh OUT_DIR}" && cd "$1" && pwd)
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2 PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-osmesa}"
 STEPS=${DEMO_STEPS:-600}
-H=${DEMO_HEIGHT:-32}
-W=${DEMO_WIDTH:-104}
+H=${DEMO_HEIGHT:-48}
+W=${DEMO_WIDTH:-160}
 NET_WIDTH=${DEMO_NET_WIDTH:-0.5}
+POSE_NET_WIDTH=${DEMO_POSE_NET_WIDTH:-1.0}
 FRAMES=${DEMO_FRAMES:-120}
 DATA=$OUT/data/kitti
 PREP=$OUT/data/prepared
 CKPT=$OUT/ckpt
 NET=(--img_height="$H" --img_width="$W" --seq_length=5 --dispnet_encoder=vgg --net_width="$NET_WIDTH"
-  --bn_decay=0.95)
+  --pose_net_width="$POSE_NET_WIDTH" --bn_decay=0.95)
 start=$(date +%s)
 stamp() { echo "[demo $(( $(date +%s) - start ))s] $*"; }
 
@@ -67,7 +68,7 @@ python kitti_eval/eval_baselines.py --dataset_dir="$DATA" --train_seqs 0 1 2 --s
 
 stamp "export frozen graphs and infer one sample"
 python export.py --ckpt_file="$MODEL" --output_dir="$OUT/export" --img_height="$H" --img_width="$W" \
-  --seq_length=5 --dispnet_encoder=vgg --net_width="$NET_WIDTH"
+  --seq_length=5 --dispnet_encoder=vgg --net_width="$NET_WIDTH" --pose_net_width="$POSE_NET_WIDTH"
 SEQ09="$DATA/sequences/09/image_2"
 python infer.py --export_dir="$OUT/export" --output_dir="$OUT/infer" --image="$SEQ09/000040.png" \
   --snippet "$SEQ09/000038.png" "$SEQ09/000039.png" "$SEQ09/000040.png" "$SEQ09/000041.png" "$SEQ09/000042.png"

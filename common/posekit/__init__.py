@@ -5,4 +5,9 @@ exception is `posekit.mindspore_train` (device setup, training loop and checkpoi
 MindSpore models): it imports MindSpore, and no other posekit module imports it.
 """
 
+from posekit import onednn
+
 __version__ = "0.1.0"
+
+# Before any model creates a oneDNN primitive: see posekit.onednn.
+onednn.cap_isa_on_amd_avx512()

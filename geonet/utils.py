@@ -158,7 +158,7 @@ def resized_intrinsics(intrinsics, zoom_x, zoom_y, crop_x=0.0, crop_y=0.0):
     The principal point moves as (c + 0.5) * zoom - 0.5 (output pixel centres sit at
     (i + 0.5) / zoom - 0.5 of the input; posekit.geometry.resized_intrinsics explains why it
     matters). The reference scaled c by the zoom alone, which shifts it by up to half a pixel
-    at the coarsest scale, a constant camera rotation the pose network learns as heading.
+    at the coarsest scale: a constant camera rotation the pose network can only absorb as heading.
     """
     return make_intrinsics(
         intrinsics[:, 0, 0] * zoom_x,

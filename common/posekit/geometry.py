@@ -160,7 +160,7 @@ def resized_intrinsics(K: np.ndarray, zoom_x: float, zoom_y: float) -> np.ndarra
     [i / zoom, (i + 1) / zoom), so its centre is at input coordinate (i + 0.5) / zoom - 0.5:
     c' = (c + 0.5) * zoom - 0.5. Scaling c by the zoom alone misplaces the principal point by
     0.5 * (1 - zoom) px, which reads as a constant rotation of the camera (0.4 deg for KITTI
-    at 104 px wide) and so biases the learned heading.
+    at 104 px wide) that a pose network can only absorb as a heading offset.
     """
     K = np.array(K, dtype=np.float64)
     for row, zoom in ((0, zoom_x), (1, zoom_y)):

@@ -5,7 +5,8 @@
 # Writes OUT_DIR/result.json {"metrics", "baseline", "pictures"}. The network and losses are the
 # paper's (but for the mask below); the demo shrinks images (32x104), DispNet's channels (half)
 # and steps to fit a few CPU minutes, keeping the cheap PoseNet at full width (override with
-# DEMO_STEPS, DEMO_HEIGHT, DEMO_WIDTH, DEMO_NET_WIDTH, DEMO_POSE_NET_WIDTH, DEMO_FRAMES), trains at Adam 2e-3, a tenth of that for the last quarter (the paper: 2e-4
+# DEMO_STEPS, DEMO_HEIGHT, DEMO_WIDTH, DEMO_NET_WIDTH, DEMO_POSE_NET_WIDTH, DEMO_FRAMES), trains
+# at Adam 2e-3, a tenth of that for the last quarter (the paper: 2e-4
 # throughout; at 1e-3 the pose network needed 4x the steps to reach the same snippet ATE), and
 # leaves pixels warped out of view out of the photometric loss (--mask_out_of_view; the paper
 # counts them, which shrinks the predicted motion to the outer frames: see README.md).

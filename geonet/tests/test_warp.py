@@ -1,5 +1,7 @@
 """Warping a rendered source frame with ground-truth depth and pose reproduces the target frame;
-a wrong pose does much worse (the geometry the rigid losses train on is right)."""
+a wrong pose does much worse, and the error is least at the true translation, for a source one and
+two frames away (the geometry the rigid losses train on is right and does not favour shorter
+motions)."""
 
 import numpy as np
 import pytest
@@ -20,8 +22,8 @@ def rendered_pair():
     parts = synth.build_street(rng, pos, yaw)
     sky = synth.sky_panorama(rng)
     K = synth.intrinsics(W, H)
-    frames = list(synth.render_views(parts, sky, poses[[5, 6]], K, W, H))
-    return frames, poses[[5, 6]], K
+    frames = list(synth.render_views(parts, sky, poses[[5, 6, 7]], K, W, H))
+    return frames, poses[[5, 6, 7]], K
 
 
 def photometric_error(tgt_rgb, tgt_depth, src_rgb, K, pose_vec):
@@ -39,12 +41,16 @@ def photometric_error(tgt_rgb, tgt_depth, src_rgb, K, pose_vec):
     return np.abs(warped - tgt_rgb / 255.0).mean(axis=2)[valid].mean(), valid.mean()
 
 
+def pose_vector(T):
+    return np.concatenate([T[:3, 3], geometry.matrix_to_euler(T[:3, :3])])
+
+
 def test_ground_truth_warp_reproduces_target(rendered_pair):
-    (tgt, src), poses, K = rendered_pair
+    (tgt, src, _), poses, K = rendered_pair
     (tgt_rgb, tgt_depth), (src_rgb, _) = tgt, src
     # target-to-source transform: source camera coordinates of a target-camera point
     T = geometry.invert(poses[1]) @ poses[0]
-    true_vec = np.concatenate([T[:3, 3], geometry.matrix_to_euler(T[:3, :3])])
+    true_vec = pose_vector(T)
     wrong_vec = true_vec + np.array([0.4, 0.0, -0.5, 0.0, np.radians(3.0), 0.0])
     err_true, coverage = photometric_error(tgt_rgb, tgt_depth, src_rgb, K, true_vec)
     err_wrong, _ = photometric_error(tgt_rgb, tgt_depth, src_rgb, K, wrong_vec)
@@ -53,3 +59,21 @@ def test_ground_truth_warp_reproduces_target(rendered_pair):
     assert err_true < 0.04
     assert err_true < 0.4 * err_wrong
     assert err_true < 0.5 * err_identity
+
+
+@pytest.mark.parametrize("source", [1, 2])
+def test_error_is_least_at_the_true_translation(rendered_pair, source):
+    frames, poses, K = rendered_pair
+    (tgt_rgb, tgt_depth), (src_rgb, _) = frames[0], frames[source]
+    true_vec = pose_vector(geometry.invert(poses[source]) @ poses[0])
+
+    def error(scale=1.0, heading_deg=0.0):
+        vec = true_vec.copy()
+        c, s = np.cos(np.radians(heading_deg)), np.sin(np.radians(heading_deg))
+        vec[0], vec[2] = c * true_vec[0] + s * true_vec[2], c * true_vec[2] - s * true_vec[0]
+        vec[:3] *= scale
+        return photometric_error(tgt_rgb, tgt_depth, src_rgb, K, vec)[0]
+
+    best = error()
+    assert best < min(error(0.9), error(1.1))
+    assert best < min(error(heading_deg=-2.0), error(heading_deg=2.0))

@@ -153,6 +153,12 @@ def pose_vec_to_matrix(vec: np.ndarray) -> np.ndarray:
     return make_pose(euler_to_matrix(*vec[3:]), vec[:3])
 
 
+def matrix_to_pose_vec(T: np.ndarray) -> np.ndarray:
+    """4x4 pose -> GeoNet pose vector (tx, ty, tz, rx, ry, rz); inverse of `pose_vec_to_matrix`."""
+    T = np.asarray(T, dtype=np.float64)
+    return np.concatenate([T[:3, 3], matrix_to_euler(T[:3, :3])])
+
+
 def resized_intrinsics(K: np.ndarray, zoom_x: float, zoom_y: float) -> np.ndarray:
     """Intrinsics of an image resized by (zoom_x, zoom_y) with area or half-pixel resampling.
 

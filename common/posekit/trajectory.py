@@ -231,8 +231,7 @@ def mean_odometry_step(train_poses: Sequence[np.ndarray]) -> np.ndarray:
     for poses in train_poses:
         poses = np.asarray(poses, dtype=np.float64)
         for a, b in zip(poses[:-1], poses[1:]):
-            rel = geometry.invert(a) @ b
-            vecs.append(np.concatenate([rel[:3, 3], geometry.matrix_to_euler(rel[:3, :3])]))
+            vecs.append(geometry.matrix_to_pose_vec(geometry.invert(a) @ b))
     if not vecs:
         raise ValueError("mean_odometry_step needs training trajectories with >= 2 poses")
     return geometry.pose_vec_to_matrix(np.mean(vecs, axis=0))

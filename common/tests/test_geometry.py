@@ -80,6 +80,7 @@ def test_euler_is_x_then_y_then_z_product_and_round_trips():
     np.testing.assert_allclose(g.matrix_to_euler(expected), [rx, ry, rz], atol=1e-12)
     T = g.pose_vec_to_matrix([1, 2, 3, rx, ry, rz])
     np.testing.assert_allclose(T[:3, 3], [1, 2, 3])
+    np.testing.assert_allclose(g.matrix_to_pose_vec(T), [1, 2, 3, rx, ry, rz], atol=1e-12)
     # Gimbal lock still gives a rotation that reproduces the matrix.
     R = g.euler_to_matrix(0.3, math.pi / 2, 0.0)
     np.testing.assert_allclose(g.euler_to_matrix(*g.matrix_to_euler(R)), R, atol=1e-9)

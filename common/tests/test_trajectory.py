@@ -125,7 +125,7 @@ def test_pose_vectors_to_snippet_and_chain():
     vecs = []
     for k in (0, 1, 3, 4):
         M = geometry.invert(poses[k]) @ tgt
-        vecs.append(np.concatenate([M[:3, 3], geometry.matrix_to_euler(M[:3, :3])]))
+        vecs.append(geometry.matrix_to_pose_vec(M))
     snippet = trajectory.snippet_from_pose_vectors(np.array(vecs))
     np.testing.assert_allclose(snippet, trajectory.relative_to_first(poses[:5]), atol=1e-10)
     chained = trajectory.chain_snippets([rel for _, rel in trajectory.gt_snippets(poses)])

@@ -15,7 +15,7 @@ W, H = 208, 64
 
 
 @pytest.fixture(scope="module")
-def rendered_pair():
+def rendered_frames():
     rng = np.random.default_rng(5)
     pos, yaw = synth.drive_path(rng, 12)
     poses = synth.camera_to_world(pos, yaw)
@@ -41,16 +41,12 @@ def photometric_error(tgt_rgb, tgt_depth, src_rgb, K, pose_vec):
     return np.abs(warped - tgt_rgb / 255.0).mean(axis=2)[valid].mean(), valid.mean()
 
 
-def pose_vector(T):
-    return np.concatenate([T[:3, 3], geometry.matrix_to_euler(T[:3, :3])])
-
-
-def test_ground_truth_warp_reproduces_target(rendered_pair):
-    (tgt, src, _), poses, K = rendered_pair
+def test_ground_truth_warp_reproduces_target(rendered_frames):
+    (tgt, src, _), poses, K = rendered_frames
     (tgt_rgb, tgt_depth), (src_rgb, _) = tgt, src
     # target-to-source transform: source camera coordinates of a target-camera point
     T = geometry.invert(poses[1]) @ poses[0]
-    true_vec = pose_vector(T)
+    true_vec = geometry.matrix_to_pose_vec(T)
     wrong_vec = true_vec + np.array([0.4, 0.0, -0.5, 0.0, np.radians(3.0), 0.0])
     err_true, coverage = photometric_error(tgt_rgb, tgt_depth, src_rgb, K, true_vec)
     err_wrong, _ = photometric_error(tgt_rgb, tgt_depth, src_rgb, K, wrong_vec)
@@ -62,10 +58,10 @@ def test_ground_truth_warp_reproduces_target(rendered_pair):
 
 
 @pytest.mark.parametrize("source", [1, 2])
-def test_error_is_least_at_the_true_translation(rendered_pair, source):
-    frames, poses, K = rendered_pair
+def test_error_is_least_at_the_true_translation(rendered_frames, source):
+    frames, poses, K = rendered_frames
     (tgt_rgb, tgt_depth), (src_rgb, _) = frames[0], frames[source]
-    true_vec = pose_vector(geometry.invert(poses[source]) @ poses[0])
+    true_vec = geometry.matrix_to_pose_vec(geometry.invert(poses[source]) @ poses[0])
 
     def error(scale=1.0, heading_deg=0.0):
         vec = true_vec.copy()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every suite: posekit under both interpreters, each model in its own env.
+# Runs every suite: make demo's runner, posekit under both interpreters, each model in its env.
 # Keeps going after a failure so one run shows everything; exits non-zero if any suite failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ run_suite() {  # run_suite NAME ENV DIR
   (cd "$dir" && "$root/$env/bin/python" -m pytest -q -p no:cacheprovider tests) || failed+=("$name")
 }
 
+run_suite "ci (make demo runner)" .venv-ms ci
 run_suite "posekit py3.11" .venv-ms common
 run_suite "posekit py3.7" .venv-tf common
 for m in posenet pamtri_poseestnet simple_baselines; do

@@ -12,6 +12,7 @@ imports and evaluation between trainings are mostly single-threaded, so two at o
 Stdlib only: this runs before any model code is trusted.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -30,7 +31,7 @@ MODELS = {
     "pix2pose": (".venv-tf", "TensorFlow 1.15", 7),
 }
 # Demo start order, longest first, so that the two workers end close together (GeoNet's demo
-# alone takes about as long as the other four).
+# alone takes about as long as the other four). Lists every model of MODELS (tested).
 DEMO_ORDER = ["geonet", "posenet", "pix2pose", "simple_baselines", "pamtri_poseestnet"]
 
 
@@ -42,16 +43,13 @@ def env_for(venv):
 
 
 def run(cmd, venv, log=None):
-    """Runs cmd in venv's environment, its output to the console or appended to the file log."""
+    """Runs cmd in venv's environment, its output to the console or, given log, to that file."""
     print("$ " + " ".join(str(c) for c in cmd) + (f"  > {log}" if log else ""), flush=True)
     start = time.time()
-    if log is None:
-        code = subprocess.call([str(c) for c in cmd], cwd=str(ROOT), env=env_for(venv))
-    else:
-        with open(log, "w", encoding="utf-8") as f:
-            code = subprocess.call(
-                [str(c) for c in cmd], cwd=str(ROOT), env=env_for(venv), stdout=f, stderr=f
-            )
+    with open(log, "w", encoding="utf-8") if log else contextlib.nullcontext() as f:
+        code = subprocess.call(
+            [str(c) for c in cmd], cwd=str(ROOT), env=env_for(venv), stdout=f, stderr=f
+        )
     return code, time.time() - start
 
 

@@ -68,3 +68,7 @@ def test_one_at_a_time_when_asked(fake_root, tmp_path, monkeypatch):
     out.mkdir()
     assert run_all.demo(out) == ["good", "broken"]
     assert "never started" in (out / "good" / "demo.log").read_text()
+
+
+def test_demo_order_lists_every_model():
+    assert sorted(run_all.DEMO_ORDER) == sorted(run_all.MODELS)

@@ -13,6 +13,7 @@ import run_all  # noqa: E402
 DEMO = """set -eu
 out=$1; me={me}; partner={partner}
 echo "demo $me starting"
+grep Cpus_allowed_list /proc/self/status || true
 touch "$out/../$me.started"
 for _ in $(seq 100); do [ -e "$out/../$partner.started" ] && break; sleep 0.05; done
 [ -e "$out/../$partner.started" ] || {{ echo "$partner never started" >&2; exit 3; }}
@@ -59,6 +60,25 @@ def test_two_demos_run_at_once_and_report(fake_root, tmp_path, monkeypatch):
     assert results["good"]["metrics"] == {"score": 0.9}
     assert "demo good starting" in (out / "good" / "demo.log").read_text()
     assert "broken on purpose" in (out / "broken" / "demo.log").read_text()
+    shares = run_all.cpu_shares(2)
+    if shares:  # each worker's demo ran on its own share of the cores
+        assert {allowed_cpus(out / m / "demo.log") for m in ("good", "broken")} == set(shares)
+        assert f"(on CPUs {shares[0]} and {shares[1]})" in report
+
+
+def allowed_cpus(log):
+    line = next(s for s in log.read_text().splitlines() if s.startswith("Cpus_allowed_list"))
+    return line.split()[1]
+
+
+def test_cpu_shares(monkeypatch):
+    monkeypatch.setattr(run_all.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(run_all.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert run_all.cpu_shares(2) == ["0,2", "1,3"]
+    assert run_all.cpu_shares(1) is None
+    assert run_all.cpu_shares(5) is None
+    monkeypatch.setattr(run_all.shutil, "which", lambda name: None)
+    assert run_all.cpu_shares(2) is None
 
 
 def test_one_at_a_time_when_asked(fake_root, tmp_path, monkeypatch):

@@ -4,7 +4,7 @@
 #   bash scripts/run_demo.sh OUT_DIR
 # Writes OUT_DIR/result.json {"metrics", "baseline", "pictures"}. The network and losses are the
 # paper's (but for the mask below); the demo shrinks images (32x104), DispNet's channels (half)
-# and steps (1500, about 17 minutes on one core: with fewer the snippet ATE stays above
+# and steps (1500, about 18 minutes on one core: with fewer the snippet ATE stays above
 # Mean-Odom's too often, see README.md), keeping the cheap PoseNet at full width (override with
 # DEMO_STEPS, DEMO_HEIGHT, DEMO_WIDTH, DEMO_NET_WIDTH, DEMO_POSE_NET_WIDTH, DEMO_FRAMES), trains
 # at Adam 2e-3, a tenth of that for the last quarter (the paper: 2e-4 throughout; at 1e-3 the

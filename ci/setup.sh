@@ -42,6 +42,8 @@ build_env() {
   [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
   # pip honours python_requires, so 3.7 gets the last pip/setuptools that support it.
   "$dir/bin/python" -m pip install -q --upgrade pip setuptools wheel
+  # Packages that install the same modules as a requirement (the other TensorFlow build) go first.
+  [ -z "${REPLACES:-}" ] || "$dir/bin/python" -m pip uninstall -q -y $REPLACES 2>/dev/null || true
   local args=()
   local f; for f in "$@"; do args+=(-r "$f"); done
   "$dir/bin/python" -m pip install -q "${args[@]}"
@@ -77,7 +79,15 @@ py37=$(find_python37) || {
        "put python3.7 on PATH, or install it with 'pyenv install 3.7.16'." >&2
   exit 1
 }
-tf_reqs=(ci/requirements-tf.txt)
+# The TensorFlow build: the plain wheel (CUDA kernels) where an NVIDIA GPU answers, Intel's
+# oneDNN build (faster convolutions on CPU, no CUDA) elsewhere; TF_VARIANT=cpu|gpu overrides.
+tf_variant=${TF_VARIANT:-$(nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)}
+case $tf_variant in
+  cpu) REPLACES=tensorflow ;;
+  gpu) REPLACES=intel-tensorflow ;;
+  *) echo "[setup] TF_VARIANT must be cpu or gpu, not '$tf_variant'" >&2; exit 1 ;;
+esac
+tf_reqs=(ci/requirements-tf.txt "ci/requirements-tf-$tf_variant.txt")
 tf_reqs+=($(model_reqs geonet pix2pose))
 AFTER_FRAMEWORK=""
 [ -f geonet/requirements-horovod.txt ] && AFTER_FRAMEWORK=geonet/requirements-horovod.txt

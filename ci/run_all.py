@@ -44,6 +44,8 @@ def env_for(venv):
     env = dict(os.environ)
     env["PATH"] = str(ROOT / venv / "bin") + os.pathsep + env.get("PATH", "")
     env.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    # Log lines reach demo.log as they are printed (tail -f), not in 8 KB blocks.
+    env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
 

@@ -79,13 +79,13 @@ py37=$(find_python37) || {
        "put python3.7 on PATH, or install it with 'pyenv install 3.7.16'." >&2
   exit 1
 }
-# The TensorFlow build: the plain wheel (CUDA kernels) where an NVIDIA GPU answers, Intel's
-# oneDNN build (faster convolutions on CPU, no CUDA) elsewhere; TF_VARIANT=cpu|gpu overrides.
-tf_variant=${TF_VARIANT:-$(nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)}
+# The TensorFlow build: the plain wheel by default; TF_VARIANT=onednn installs Intel's oneDNN
+# build instead (faster on CPU but leaking memory per step: ci/requirements-tf-onednn.txt).
+tf_variant=${TF_VARIANT:-plain}
 case $tf_variant in
-  cpu) REPLACES=tensorflow ;;
-  gpu) REPLACES=intel-tensorflow ;;
-  *) echo "[setup] TF_VARIANT must be cpu or gpu, not '$tf_variant'" >&2; exit 1 ;;
+  plain) REPLACES=intel-tensorflow ;;
+  onednn) REPLACES=tensorflow ;;
+  *) echo "[setup] TF_VARIANT must be plain or onednn, not '$tf_variant'" >&2; exit 1 ;;
 esac
 tf_reqs=(ci/requirements-tf.txt "ci/requirements-tf-$tf_variant.txt")
 tf_reqs+=($(model_reqs geonet pix2pose))

@@ -150,10 +150,10 @@ def train(cfg):
             try:
                 meter = Throughput(cfg.max_steps, cfg.batch_size * dist.size, start_step)
                 for step in range(start_step + 1, cfg.max_steps + 1):
-                    fetches = {"train": g.train_op}
+                    # The losses are fetched every step (free: the step computes them) because
+                    # TF builds a new executor, about 25 s here, for each new set of fetches.
+                    fetches = {"train": g.train_op, "losses": fetch_losses}
                     want_log = step % cfg.log_freq == 0 or step == cfg.max_steps
-                    if want_log:
-                        fetches["losses"] = fetch_losses
                     if writer is not None and step % cfg.summary_freq == 0:
                         fetches["summary"] = g.summary_op
                     out = sess.run(fetches)

@@ -151,7 +151,7 @@ def train(cfg):
                 meter = Throughput(cfg.max_steps, cfg.batch_size * dist.size, start_step)
                 for step in range(start_step + 1, cfg.max_steps + 1):
                     # The losses are fetched every step (free: the step computes them) because
-                    # TF builds a new executor, about 25 s here, for each new set of fetches.
+                    # TF builds a new executor, about 15 s here, for each new set of fetches.
                     fetches = {"train": g.train_op, "losses": fetch_losses}
                     want_log = step % cfg.log_freq == 0 or step == cfg.max_steps
                     if writer is not None and step % cfg.summary_freq == 0:

@@ -6,7 +6,9 @@ the input pipeline's throughput against what training consumes. All ratios come 
   of the oneDNN and Eigen kernels where TF is Intel's build (see gemm_rate).
 - Model FLOP: TensorFlow's profiler count of the training step (forward, backward and Adam) of
   train_rigid at the default 128 x 416, seq_length 3, batch 4, ResNet-50 DispNet; achieved
-  FLOP/s = that count / measured step time (inputs held in memory: the model alone).
+  FLOP/s = that count / measured step time (inputs held in memory: the model alone). The step is
+  timed twice: with TensorFlow's default convolution-gradient kernels and with the ones training
+  picks (posekit.tfkernels, --tune_conv_kernels); utilisation is given for the latter.
 - Input pipeline: batches/s of data_loader.DataLoader (JPEG decode + augmentation) on a
   prepared data set of random frames in the real format, with the default thread count.
 """
@@ -32,7 +34,7 @@ from geonet_config import config  # noqa: E402
 from geonet_model import GeoNetModel  # noqa: E402
 from utils import multi_scale_intrinsics  # noqa: E402
 
-from posekit import kitti, tfdevice  # noqa: E402
+from posekit import kitti, tfdevice, tfkernels  # noqa: E402
 
 
 def tf_gemm_rate(n=2048, seconds=5.0):
@@ -65,7 +67,8 @@ def gemm_rate():
     return rate
 
 
-def training_rate(cfg, steps):
+def training_rate(cfg, steps, tune):
+    """(seconds per step, FLOP per step, the tuning's log line or None)."""
     with tf.Graph().as_default() as graph:
         rng = np.random.default_rng(0)
         b, h, w = cfg.batch_size, cfg.img_height, cfg.img_width
@@ -82,14 +85,16 @@ def training_rate(cfg, steps):
         opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
         opts["output"] = "none"
         flops = tf.compat.v1.profiler.profile(graph, options=opts).total_float_ops
-        with tf.compat.v1.Session(config=tfdevice.session_config()) as sess:
+        session_config = tfdevice.session_config()
+        tuning = tfkernels.tune_conv_gradients(graph, session_config) if tune else None
+        with tf.compat.v1.Session(config=session_config) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             sess.run(train_op)  # warm-up: allocation and autotuning
             start = time.time()
             for _ in range(steps):
                 sess.run(train_op)
             per_step = (time.time() - start) / steps
-    return per_step, flops
+    return per_step, flops, tuning and tuning.summary()
 
 
 def write_prepared(root, cfg, n_samples):
@@ -135,7 +140,10 @@ def main(argv=None):
     cfg = config(mode="train_rigid")  # the paper's defaults
     gemm = gemm_rate()
     print(f"fp32 GEMM: {gemm / 1e9:.1f} GFLOP/s", flush=True)
-    per_step, flops = training_rate(cfg, args.steps)
+    default_step, _, _ = training_rate(cfg, args.steps, tune=False)
+    print(f"training, TensorFlow's default kernels: {default_step:.2f} s/step", flush=True)
+    per_step, flops, tuning = training_rate(cfg, args.steps, tune=True)
+    print(tuning, flush=True)
     achieved = flops / per_step
     train_images = cfg.batch_size / per_step
     print(f"training: {per_step:.2f} s/step, {train_images:.2f} images/s, "
@@ -144,7 +152,10 @@ def main(argv=None):
     result = {
         "config": "train_rigid resnet50 128x416 seq_length 3 batch 4 (paper defaults)",
         "gemm_gflops": round(gemm / 1e9, 2),
+        "conv_kernels": tuning,
+        "train_step_seconds_default_kernels": round(default_step, 3),
         "train_step_seconds": round(per_step, 3),
+        "tuned_kernels_speedup": round(default_step / per_step, 2),
         "train_images_per_s": round(train_images, 3),
         "model_gflop_per_step": round(flops / 1e9, 1),
         "model_gflops_achieved": round(achieved / 1e9, 2),

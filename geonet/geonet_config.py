@@ -52,6 +52,11 @@ OPTIONS = {
     "distributed": ("none", "none, horovod (CPU/GPU workers) or npu (npu_bridge + HCCL)"),
     "intra_op_threads": (0, "TensorFlow intra-op threads (0: one per core)"),
     "inter_op_threads": (0, "TensorFlow inter-op threads (0: automatic)"),
+    "tune_conv_kernels": (
+        True,
+        "on CPU, time TensorFlow's two kernels for each convolution gradient before training "
+        "and use the faster (posekit.tfkernels); false keeps TensorFlow's default",
+    ),
 }
 
 MODES = ("train_rigid", "train_flow", "test_depth", "test_pose", "test_flow")

@@ -17,7 +17,7 @@ from data_loader import DataLoader
 from geonet_config import OPTIONS, config, define_flags
 from geonet_model import GeoNetModel
 
-from posekit import tfdevice
+from posekit import tfdevice, tfkernels
 from posekit.progress import Throughput, format_duration
 
 FLAGS = tf.compat.v1.flags.FLAGS
@@ -132,6 +132,9 @@ def train(cfg):
         session_config = tfdevice.session_config(
             intra_op_threads=cfg.intra_op_threads, inter_op_threads=cfg.inter_op_threads
         )
+        if cfg.tune_conv_kernels:
+            graph = tf.compat.v1.get_default_graph()
+            log(tfkernels.tune_conv_gradients(graph, session_config).summary())
         with tf.compat.v1.Session(config=session_config) as sess:
             start_step = g.initialise(sess, cfg)
             writer = None

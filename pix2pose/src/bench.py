@@ -14,14 +14,19 @@ import numpy as np
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
 
-def train_speed(size: int, width: float, batch: int, steps: int) -> float:
+def train_speed(size: int, width: float, batch: int, steps: int, tune: bool) -> float:
+    """Training images/s, with TensorFlow's default convolution-gradient kernels or (tune) with
+    the ones training picks (posekit.tfkernels)."""
     import tensorflow as tf
 
+    from posekit import tfkernels
     from src import train
 
     tf.compat.v1.reset_default_graph()
     A, b = np.eye(3, dtype=np.float32)[None], np.zeros((1, 3), np.float32)
-    ph, t = train.build_training_graph(size, width, A, b)
+    ph, t = train.build_training_graph(size, width, A, b, batch)
+    if tune:
+        tfkernels.tune_conv_gradients(tf.compat.v1.get_default_graph())
     rng = np.random.RandomState(0)
     feed = {
         ph["src"]: rng.uniform(-1, 1, (batch, size, size, 3)),
@@ -153,10 +158,16 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="fewer repeats (for tests)")
     a = p.parse_args(argv)
     q = a.quick
-    res = {
-        "train_images_per_s_paper_128_w1_b4": train_speed(128, 1.0, 4, 1 if q else 3),
-        "train_images_per_s_demo_32_w0.25_b16": train_speed(32, 0.25, 16, 2 if q else 20),
-    }
+    res = {}
+    for name, size, width, batch, steps in (
+        ("paper_128_w1_b4", 128, 1.0, 4, 1 if q else 3),
+        ("demo_32_w0.25_b16", 32, 0.25, 16, 2 if q else 20),
+    ):
+        default = train_speed(size, width, batch, steps, tune=False)
+        tuned = train_speed(size, width, batch, steps, tune=True)
+        res[f"train_images_per_s_{name}_default_kernels"] = default
+        res[f"train_images_per_s_{name}"] = tuned
+        res[f"tuned_kernels_speedup_{name}"] = round(tuned / default, 2)
     res.update({k + "_paper_128": v for k, v in inference_time(128, 1.0, 1 if q else 5).items()})
     res.update(metric_time(1 if q else 5))
     res["image_size_for_timing"] = "720x540"

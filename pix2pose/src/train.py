@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
 
-from posekit import tfdevice
+from posekit import tfdevice, tfkernels
 from posekit.progress import Throughput, format_duration
 from src import loss as losslib
 from src import model, weights
@@ -30,13 +31,17 @@ def lr_for_epoch(schedule, epoch: int) -> float:
     return float(schedule[min(epoch, len(schedule) - 1)])
 
 
-def build_training_graph(size: int, width: float, sym_A: np.ndarray, sym_b: np.ndarray):
+def build_training_graph(
+    size: int, width: float, sym_A: np.ndarray, sym_b: np.ndarray, batch: Optional[int] = None
+):
+    """The placeholders and training ops; a fixed `batch` (training's batches are all full) lets
+    posekit.tfkernels see every convolution's shape."""
     ph = {
-        "src": tf.compat.v1.placeholder(tf.float32, [None, size, size, 3], "src"),
-        "tgt": tf.compat.v1.placeholder(tf.float32, [None, size, size, 3], "tgt"),
-        "mask": tf.compat.v1.placeholder(tf.float32, [None, size, size], "mask"),
-        "y_real": tf.compat.v1.placeholder(tf.float32, [None, 1], "y_real"),
-        "y_fake": tf.compat.v1.placeholder(tf.float32, [None, 1], "y_fake"),
+        "src": tf.compat.v1.placeholder(tf.float32, [batch, size, size, 3], "src"),
+        "tgt": tf.compat.v1.placeholder(tf.float32, [batch, size, size, 3], "tgt"),
+        "mask": tf.compat.v1.placeholder(tf.float32, [batch, size, size], "mask"),
+        "y_real": tf.compat.v1.placeholder(tf.float32, [batch, 1], "y_real"),
+        "y_fake": tf.compat.v1.placeholder(tf.float32, [batch, 1], "y_fake"),
         "lr": tf.compat.v1.placeholder(tf.float32, [], "lr"),
     }
 
@@ -137,8 +142,11 @@ def train(
     tf.compat.v1.reset_default_graph()
     tf.compat.v1.set_random_seed(seed)
     rng = np.random.RandomState(seed + 1)
-    ph, t = build_training_graph(size, width, sym_A, sym_b)
+    ph, t = build_training_graph(size, width, sym_A, sym_b, batch)
     config = tfdevice.session_config()
+    if cfg.get("tune_conv_kernels", True):
+        graph = tf.compat.v1.get_default_graph()
+        print(tfkernels.tune_conv_gradients(graph, config).summary(), flush=True)
     summary = {
         "obj_id": obj_id,
         "iters_per_epoch": iters,

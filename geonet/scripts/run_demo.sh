@@ -4,8 +4,9 @@
 #   bash scripts/run_demo.sh OUT_DIR
 # Writes OUT_DIR/result.json {"metrics", "baseline", "pictures"}. The network and losses are the
 # paper's (but for the mask below); the demo shrinks images (32x104), DispNet's channels (half)
-# and steps (1500, about 18 minutes on one core: with fewer the snippet ATE stays above
-# Mean-Odom's too often, see README.md), keeping the cheap PoseNet at full width (override with
+# and steps (2000, about 15 minutes on one core with the convolution-gradient kernels training
+# picks: with fewer the snippet ATE stays above Mean-Odom's too often, see README.md), keeping
+# the cheap PoseNet at full width (override with
 # DEMO_STEPS, DEMO_HEIGHT, DEMO_WIDTH, DEMO_NET_WIDTH, DEMO_POSE_NET_WIDTH, DEMO_FRAMES), trains
 # at Adam 2e-3, a tenth of that for the last quarter (the paper: 2e-4 throughout; at 1e-3 the
 # pose network needed 4x the steps to reach the same snippet ATE), and leaves pixels warped out
@@ -15,7 +16,7 @@ set -euo pipefail
 OUT=$(mkdir -p "${1:?usage: run_demo.sh OUT_DIR}" && cd "$1" && pwd)
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2 PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-osmesa}"
-STEPS=${DEMO_STEPS:-1500}
+STEPS=${DEMO_STEPS:-2000}
 H=${DEMO_HEIGHT:-32}
 W=${DEMO_WIDTH:-104}
 NET_WIDTH=${DEMO_NET_WIDTH:-0.5}

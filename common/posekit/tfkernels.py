@@ -8,11 +8,12 @@ against 36 ms, while on the 3-channel input layer (stride 2) it took 56 ms again
 the faster kernel for each op cut that step's convolution gradients from 481 ms to 226 ms.
 
 `tune_conv_gradients(graph)` times both kernels on every distinct shape of those ops in the graph,
-with the session's thread counts, and labels each op with the faster one. Both kernels compute the
-same sums (in another order), so only the speed changes. It must run before the graph is handed to
-a session. It leaves the graph alone where the labels do not apply: ops placed off the CPU, a
-machine with a GPU, Ascend (npu_bridge), and the oneDNN build of TensorFlow, which replaces these
-ops by its own.
+with the session's intra-op thread count, and labels each op with the faster one. Both kernels
+compute the same sums in another order, so only the speed and the rounding change; as the choice
+follows timings, two runs may choose differently (and round differently) where the kernels are
+close. It must run before the graph is handed to a session. It leaves the graph alone where the
+labels do not apply: ops placed off the CPU, a machine with a GPU, Ascend (npu_bridge), and the
+oneDNN build of TensorFlow, which replaces these ops by its own.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Tuning(NamedTuple):
     skipped: str  # why nothing was tuned, or ""
 
     def summary(self) -> str:
-        """One log line: ops switched, and the gradients' time per step before and after."""
+        """One log line: ops switched, and their timed total with the defaults and as chosen."""
         if self.skipped:
             return f"conv gradient kernels: TensorFlow's defaults ({self.skipped})"
         n = sum(c.n_ops for c in self.choices)

@@ -66,7 +66,7 @@ def _why_not() -> str:
         return "Ascend"
     if tf.config.experimental.list_physical_devices("GPU"):
         return "GPU present"
-    if getattr(pywrap_tensorflow, "IsMklEnabled", lambda: False)():
+    if pywrap_tensorflow.IsMklEnabled():
         return "oneDNN build"
     return ""
 
